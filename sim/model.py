@@ -1,0 +1,172 @@
+"""Accountability Lab: a public service held to account by outcome targets or by learning.
+
+Citizens with needs in several life domains are helped by frontline workers, whose managers hold
+them to account under a regime (sim.regimes). Each step is one week: citizens' lives move, workers
+decide how to spend their time given the stakes they face and their concern for citizens, managers
+act as the regime asks, and the week's figures are recorded (sim.metrics). No rule turns gaming
+on under targets: workers choose it when measured results pay and their choices are not checked.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import mesa
+import numpy as np
+
+from sim import metrics
+from sim.agents import VALUES_AFTER, VALUES_BEFORE, Citizen, Citizens, Manager, Workers
+from sim.params import PARAMS, validate
+from sim.regimes import PRESETS, Levers, Regime
+
+STREAMS = (
+    "citizens",
+    "staff",
+    "life",
+    "economy",
+    "outcomes",
+    "work",
+    "records",
+    "reviews",
+    "hiring",
+)
+
+
+class AccountabilityModel(mesa.Model):
+    """The service, its people and its accountability regime.
+
+    Every parameter declared in sim.params is a keyword argument with its declared default
+    (``python -m sim params`` lists them).
+
+    Args:
+        rng: Seed of the run. Each stochastic process (citizens' lives, the economy, outcome luck,
+            workers' choices, ...) draws from its own stream spawned from it, so two regimes run
+            with one seed face the same citizens and the same shocks.
+        worker_rows: Also record one row per worker at each review.
+        **params: Model parameters, validated against sim.params.
+
+    Raises:
+        sim.params.ParamError: A parameter is unknown or out of range.
+    """
+
+    def __init__(self, *, rng: int | None = None, worker_rows: bool = False, **params: Any):
+        if rng is None:
+            rng = int(np.random.SeedSequence().generate_state(1)[0])
+        self.seed = int(rng)  # NumPy integers (e.g. read back from Parquet) are welcome too
+        super().__init__(rng=self.seed)
+        self.p = validate(params)
+        seq = np.random.SeedSequence(self.seed)
+        self.streams = dict(
+            zip(STREAMS, (np.random.default_rng(s) for s in seq.spawn(len(STREAMS))), strict=True)
+        )
+        self.regime: Regime = PRESETS[self.p["regime"]]
+        self.levers: Levers = self.regime.levers(self.p)
+        self.values = VALUES_BEFORE.copy()
+        self.economy = 0.0
+        self.citizens = Citizens(self, self.streams["citizens"])
+        self.workers = Workers(self, self.streams["staff"])
+        self.managers = [Manager(self, team) for team in range(self.p["n_managers"])]
+        Citizen.create_agents(self, self.p["n_citizens"], row=list(range(self.p["n_citizens"])))
+        self.worker_rows = worker_rows
+        self.last_review = {"bunching": float("nan"), "rank_skill_corr": float("nan")}
+        self.datacollector = mesa.DataCollector(
+            tables={"steps": list(metrics.COLUMNS), "workers": list(metrics.WORKER_COLUMNS)}
+        )
+        self.citizens.assess(self.streams["outcomes"])
+
+    def switch_regime(self, name: str) -> None:
+        """Change the accountability regime mid-run (the ship is rebuilt whilst sailing)."""
+        self.regime = PRESETS[name]
+        self.levers = self.regime.levers(self.p)
+        if self.levers.has_target and np.isnan(self.workers.target).any():
+            self.workers.target[:] = self.p["initial_target"]
+
+    def shift_environment(self) -> None:
+        """What counts as good changes: priorities move, and yesterday's know-how goes stale."""
+        self.values = VALUES_AFTER.copy()
+        self.workers.knowledge *= 0.3
+
+    def step(self) -> None:
+        """One week in the life of the service."""
+        p, s = self.p, self.streams
+        week = self.steps
+        if week == p["switch_step"]:
+            self.switch_regime(p["switch_to"])
+        if week == p["shift_step"]:
+            self.shift_environment()
+        if not self.levers.has_target:
+            self.workers.target[:] = np.nan
+        self.economy = s["economy"].normal(0, p["economic_shock_sd"])
+        self.citizens.live_week(s["life"], self.economy)
+        self.citizens.assess(s["outcomes"])
+        self.workers.plan_week(s["work"])
+        self.workers.work_week(s["work"])
+        self.citizens.assess(s["outcomes"])
+        self.workers.record(s["records"])
+        leavers = list(self.workers.live_week(s["staff"]))
+        self.workers.quits += len(leavers)
+        if week % p["review_period"] == 0:
+            self.review(leavers)
+        elif leavers:
+            self.workers.hire(np.array(leavers), s["hiring"])
+        self.datacollector.add_table_row("steps", metrics.step_row(self))
+
+    def review(self, leavers: list[int]) -> None:
+        """Each manager reviews the team; workers learn from how it went; posts are filled."""
+        s = self.streams
+        if self.worker_rows:
+            for row in metrics.worker_rows(self):
+                self.datacollector.add_table_row("workers", row)
+        self.last_review = metrics.review_stats(self)
+        dismissed: list[int] = []
+        for manager in self.managers:
+            dismissed += manager.review(s["reviews"])
+            manager.chase_nonengagement()
+        self.workers.adapt(s["reviews"])
+        self.workers.dismissals += len(set(dismissed) - set(leavers))  # no one leaves twice
+        self.workers.reset_period()
+        gone = sorted(set(leavers) | set(dismissed))
+        if gone:
+            self.workers.hire(np.array(gone), s["hiring"])
+
+    def frame(self):
+        """The weekly rows so far, as a pandas DataFrame (the public output contract)."""
+        return self.datacollector.get_table_dataframe("steps")
+
+    def worker_frame(self):
+        """Worker rows at each review (when the model was built with ``worker_rows=True``)."""
+        return self.datacollector.get_table_dataframe("workers")
+
+
+def _signature() -> inspect.Signature:
+    kw = inspect.Parameter.KEYWORD_ONLY
+    params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    params += [
+        inspect.Parameter("rng", kw, default=None),
+        inspect.Parameter("worker_rows", kw, default=False),
+    ]
+    params += [inspect.Parameter(p.name, kw, default=p.default) for p in PARAMS.values()]
+    return inspect.Signature(params)
+
+
+# Introspection (help(), SolaraViz) sees every declared parameter with its default.
+AccountabilityModel.__init__.__signature__ = _signature()
+
+
+def run(regime: str = "outcomes", steps: int = 104, seed: int = 0, **params: Any):
+    """Run the model and return one row per week.
+
+    Args:
+        regime: Preset name: outcomes, learning, none or hybrid.
+        steps: Weeks to simulate.
+        seed: Seed of the run; the same seed and parameters give identical rows.
+        **params: Other model parameters (see sim.params).
+
+    Returns:
+        pandas.DataFrame with the columns of sim.metrics.COLUMNS.
+    """
+    model = AccountabilityModel(rng=seed, regime=regime, **params)
+    for _ in range(steps):
+        model.step()
+    return model.frame()

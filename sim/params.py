@@ -1,0 +1,239 @@
+"""The one declaration of every model parameter.
+
+Each parameter is declared once, with its type, default, allowed range, unit, a one-line meaning
+and the source or rationale for its default. The CLI, experiment files, dashboard controls and the
+docs all read this table; nothing else in the project repeats a default or a range.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+REGIME_NAMES = ("outcomes", "learning", "none", "hybrid")
+
+
+class ParamError(ValueError):
+    """A parameter value that the model cannot accept; the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """One model parameter.
+
+    Attributes:
+        name: Keyword accepted by the model, the CLI (`--set name=value`) and experiment files.
+        kind: ``int``, ``float`` or ``str``.
+        default: Value used when none is given.
+        low: Smallest allowed value (numbers only).
+        high: Largest allowed value (numbers only).
+        unit: Unit of measurement, or ``"-"`` for dimensionless shares and weights.
+        meaning: One plain-language line for learners and the dashboard's help text.
+        source: Where the default comes from, or why it was chosen.
+        group: Section used to group controls and docs.
+        choices: Allowed values for a ``str`` parameter.
+        label: Short label for a control.
+    """
+
+    name: str
+    kind: type
+    default: Any
+    low: float | None = None
+    high: float | None = None
+    unit: str = "-"
+    meaning: str = ""
+    source: str = ""
+    group: str = "model"
+    choices: tuple[str, ...] = ()
+    label: str = ""
+
+    def allowed(self) -> str:
+        """Describe the allowed values in words, for error messages and docs."""
+        if self.kind is str:
+            return "one of " + ", ".join(self.choices)
+        kind = "a whole number" if self.kind is int else "a number"
+        return f"{kind} from {self.low:g} to {self.high:g}"
+
+    def coerce(self, value: Any) -> Any:
+        """Return ``value`` converted to this parameter's type, or raise ParamError."""
+        if self.kind is str:
+            if value not in self.choices:
+                raise ParamError(f"{self.name}={value!r} is not allowed: use {self.allowed()}")
+            return value
+        if isinstance(value, bool):
+            raise ParamError(f"{self.name}={value!r} is not allowed: use {self.allowed()}")
+        if isinstance(value, str):
+            try:
+                value = float(value)
+            except ValueError:
+                raise ParamError(
+                    f"{self.name}={value!r} is not a number: use {self.allowed()}"
+                ) from None
+        if not isinstance(value, int | float) and not hasattr(value, "__float__"):
+            raise ParamError(f"{self.name}={value!r} is not a number: use {self.allowed()}")
+        value = float(value)
+        if math.isnan(value) or not self.low <= value <= self.high:
+            raise ParamError(f"{self.name}={value:g} is out of range: use {self.allowed()}")
+        if self.kind is int:
+            if value != int(value):
+                raise ParamError(f"{self.name}={value:g} is not whole: use {self.allowed()}")
+            return int(value)
+        return value
+
+
+# fmt: off
+_P = Param
+PARAMS: dict[str, Param] = {p.name: p for p in [
+    # --- sizes -------------------------------------------------------------------------------------
+    _P('n_citizens', int, 600, 1, 200000, unit='people', label='Citizens', group='sizes',
+       meaning='Citizens the service works with.',
+       source='Default size: a small locality service, fast enough for a live demo.'),
+    _P('n_workers', int, 30, 1, 20000, unit='people', label='Workers', group='sizes',
+       meaning='Frontline workers; caseloads are shared out evenly.',
+       source='20 citizens a worker, a typical case-managed caseload.'),
+    _P('n_managers', int, 3, 1, 2000, unit='people', label='Managers', group='sizes',
+       meaning='Managers; each runs one team of workers.',
+       source='Teams of ten.'),
+    # --- regime ------------------------------------------------------------------------------------
+    _P('regime', str, 'outcomes', unit='-', label='Regime', group='regime',
+       choices=('outcomes', 'learning', 'none', 'hybrid'),
+       meaning='How the service is held to account: outcome targets, learning, none, or a hybrid of the first two.',
+       source='The comparison the model exists for.'),
+    _P('incentive_strength', float, 0.6, 0.0, 2.0, unit='stake per unit of measured performance', label='Incentive strength', group='regime',
+       meaning="How much measured results matter to a worker's pay, standing and security under targets.",
+       source='Moderate-to-strong performance management; 0 switches incentives off, 1 is the first-best stake in the limiting case.'),
+    _P('initial_target', float, 0.65, 0.0, 1.0, unit='share of caseload', label='Initial target', group='regime',
+       meaning='First target: the share of each caseload that must have an outcome recorded.',
+       source='A stretch target: without gaming about a quarter of caseloads pass (true performance 0.25-0.3).'),
+    _P('ratchet', float, 0.5, 0.0, 1.0, unit='-', label='Ratchet', group='regime',
+       meaning='How far the next target moves up towards what a worker achieved last review (0 fixed, 1 all the way).',
+       source="Bevan & Hood (2006): targets set from last year's achievement."),
+    _P('audit_rate', float, 0.05, 0.0, 1.0, unit='share of records', label='Audit rate', group='regime',
+       meaning='Chance that any one recorded outcome is checked by an audit.',
+       source='Light-touch sampling audits of case records.'),
+    _P('sanction_severity', float, 0.5, 0.0, 1.0, unit='-', label='Sanction severity', group='regime',
+       meaning='How hard misses, bottom ranks and caught misreporting are punished (warnings, stress, dismissal).',
+       source="Mid-scale; at 1 the team's worst-ranked worker is dismissed once they have missed dismiss_after reviews in a row."),
+    _P('dismiss_after', int, 6, 1, 52, unit='reviews', label='Misses before dismissal', group='regime',
+       meaning="Consecutive missed targets before the team's worst-ranked worker may be dismissed.",
+       source='A capability procedure of about six months at monthly reviews.'),
+    _P('review_period', int, 4, 1, 52, unit='weeks', label='Review period', group='regime',
+       meaning="Weeks between a manager's reviews (targets and rankings, or learning sessions and feedback).",
+       source='Monthly one-to-ones.'),
+    _P('learning_time', float, 0.1, 0.0, 0.5, unit='share of the week', label='Learning time', group='regime',
+       meaning='Time in learning sessions under learning accountability.',
+       source='Half a day a week of reflective practice, as in HLS case studies.'),
+    _P('autonomy', float, 0.8, 0.0, 1.0, unit='-', label='Autonomy', group='regime',
+       meaning='Freedom to respond to need rather than follow a prescribed process, granted under learning accountability.',
+       source='HLS: trust and autonomy for bespoke help.'),
+    _P('base_autonomy', float, 0.3, 0.0, 1.0, unit='-', label='Base autonomy', group='regime',
+       meaning='Autonomy where it is not granted deliberately (targets or no accountability).',
+       source='Procedure-led services.'),
+    # --- measure -----------------------------------------------------------------------------------
+    _P('measure_alignment', float, 0.6, 0.0, 1.0, unit='cosine', label='Measure alignment', group='measure',
+       meaning='How well what is measured matches what is valued: the cosine between the two (1 perfect, 0 unrelated).',
+       source='Baker (2002): alignment cos(theta) between measure and value.'),
+    _P('outcome_threshold', float, 0.7, 0.05, 0.95, unit='indicator score', label='Outcome threshold', group='measure',
+       meaning='Score on the indicator at which a citizen counts as having an outcome.',
+       source='Chosen so that about a quarter of citizens pass without gaming, the easiest cases sitting just below it.'),
+    _P('outcome_noise', float, 0.1, 0.0, 0.5, unit='indicator score (sd)', label='Outcome noise', group='measure',
+       meaning="Week-to-week luck and measurement error in whether a citizen's outcome is met.",
+       source='Realistic: small caseloads make performance figures noisy.'),
+    # --- workers -----------------------------------------------------------------------------------
+    _P('intrinsic_motivation', float, 0.5, 0.0, 1.0, unit='-', label='Intrinsic motivation', group='workers',
+       meaning="How much workers care about citizens' real wellbeing, before any crowding out.",
+       source='Public-service motivation (Perry & Wise 1990), mid-scale.'),
+    _P('motivation_sd', float, 0.15, 0.0, 0.5, unit='-', label='Motivation spread', group='workers',
+       meaning='Spread of intrinsic motivation between workers; also the unit of the crowding-out effect sizes.',
+       source='Deci, Koestner & Ryan (1999) effect sizes are in standard deviations.'),
+    _P('effort_cost', float, 1.0, 0.05, 5.0, unit='utility per effort squared', label='Effort cost', group='workers',
+       meaning='Curvature of the cost of effort (quadratic).',
+       source='Holmstrom & Milgrom (1991) quadratic cost; at 1 a worker of average motivation gives about half the week to discretionary help, leaving room for incentives to add effort.'),
+    _P('time_budget', float, 1.0, 0.1, 100.0, unit='weeks', label='Time budget', group='workers',
+       meaning='Working time in a week.',
+       source='One working week.'),
+    _P('reporting_overhead', float, 0.1, 0.0, 0.5, unit='share of the week', label='Reporting overhead', group='workers',
+       meaning='Time spent feeding the performance management system under targets.',
+       source='Typical recording burden in case-managed services.'),
+    _P('choice_noise', float, 0.05, 0.0, 1.0, unit='utility', label='Choice noise', group='workers',
+       meaning="Noise in workers' choices of tactics (logit temperature); 0 is a strict best response.",
+       source='Bounded rationality (McFadden logit).'),
+    _P('perception_noise', float, 0.05, 0.0, 1.0, unit='utility (sd)', label='Perception noise', group='workers',
+       meaning='Noise in how workers perceive the return to each use of time.',
+       source='Bounded rationality.'),
+    _P('reinforcement', float, 0.5, 0.0, 5.0, unit='-', label='Reinforcement rate', group='workers',
+       meaning='Learning rate of gaming propensities from what paid off compared with peers.',
+       source='Erev & Roth (1998) style learning.'),
+    _P('imitation', float, 0.25, 0.0, 1.0, unit='per review', label='Imitation', group='workers',
+       meaning="Chance that a worker copies part of the tactics of the team's best-rewarded colleague at a review.",
+       source='Social learning in teams.'),
+    _P('specialisation', float, 0.0, 0.0, 1.0, unit='share of workers', label='Specialisation', group='workers',
+       meaning='Share of workers who help in one life domain only; other needs mean a referral.',
+       source='0 is a fully generalist service.'),
+    # --- citizens ----------------------------------------------------------------------------------
+    _P('complexity', float, 0.5, 0.0, 2.0, unit='-', label='Complexity', group='citizens',
+       meaning="Average complexity of citizens' needs; a few citizens always carry most of it (log-normal spread).",
+       source='Multiple-disadvantage populations (Bramley et al. 2015).'),
+    _P('economic_shock_sd', float, 0.01, 0.0, 0.1, unit='need per week (sd)', label='Economic shocks', group='citizens',
+       meaning='Size of the shared weekly shocks from the local economy.',
+       source='Outcomes are made by whole systems.'),
+    _P('life_event_rate', float, 0.02, 0.0, 0.5, unit='per week', label='Life events', group='citizens',
+       meaning='Chance that a citizen meets a personal life event (illness, loss, eviction) in a week.',
+       source='About one event a year.'),
+    # --- timeline ----------------------------------------------------------------------------------
+    _P('switch_step', int, 0, 0, 10000, unit='weeks', label='Switch week', group='timeline',
+       meaning='Week at which the regime switches (0: never).',
+       source='Rebuilding a ship whilst sailing it.'),
+    _P('switch_to', str, 'learning', unit='-', label='Switch to', group='timeline',
+       choices=('outcomes', 'learning', 'none', 'hybrid'),
+       meaning='Regime to switch to at switch_step.',
+       source='The move from targets to learning.'),
+    _P('shift_step', int, 0, 0, 10000, unit='weeks', label='Shift week', group='timeline',
+       meaning='Week at which what counts as good changes (0: never).',
+       source='Environment shift: needs and priorities move on.'),
+]}
+# fmt: on
+
+
+def defaults() -> dict[str, Any]:
+    """Every parameter at its default."""
+    return {name: p.default for name, p in PARAMS.items()}
+
+
+def validate(values: dict[str, Any]) -> dict[str, Any]:
+    """Check and complete a set of parameter values.
+
+    Args:
+        values: Parameter names mapped to values (strings from the CLI are accepted).
+
+    Returns:
+        Every parameter, with the given values converted to their types and defaults elsewhere.
+
+    Raises:
+        ParamError: One line naming the first bad parameter and what is allowed.
+    """
+    out = defaults()
+    for name, value in values.items():
+        if name not in PARAMS:
+            raise ParamError(f"unknown parameter {name!r}: run 'python -m sim params' for the list")
+        out[name] = PARAMS[name].coerce(value)
+    if out["n_managers"] > out["n_workers"]:
+        raise ParamError(
+            f"n_managers={out['n_managers']} exceeds n_workers={out['n_workers']}: "
+            "each manager needs at least one worker"
+        )
+    if out["n_workers"] > out["n_citizens"]:
+        raise ParamError(
+            f"n_workers={out['n_workers']} exceeds n_citizens={out['n_citizens']}: "
+            "each worker needs a caseload"
+        )
+    return out
+
+
+def parse_assignment(text: str) -> tuple[str, str]:
+    """Split a ``name=value`` string from the command line."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise ParamError(f"--set {text!r} is not name=value, e.g. --set incentive_strength=0.8")
+    return name.strip(), value.strip()
