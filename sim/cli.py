@@ -1,0 +1,235 @@
+"""Command line: ``python -m sim run | compare | params | limit``.
+
+Bad input stops with one line naming the problem and what is allowed, and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from sim.files import atomic_write, check_writable
+from sim.params import PARAMS, REGIME_NAMES, ParamError, parse_assignment, validate
+
+SUMMARY = [
+    "measured_performance",
+    "true_performance",
+    "gaming_gap",
+    "parked_share",
+    "complex_contact_ratio",
+    "mean_wellbeing",
+    "equity_gap",
+    "citizen_trust",
+    "worker_morale",
+    "turnover",
+]
+
+
+class UsageError(Exception):
+    """A bad command line; the message is one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line and exit 2, not argparse's usage block
+        raise UsageError(message)
+
+
+def _count(low: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{value} is below {low}")
+        return value
+
+    return parse
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value <= 2:
+        raise argparse.ArgumentTypeError(f"{value:g} is outside 0 to 2")
+    return value
+
+
+def _params(assignments: list[str]) -> dict:
+    given = dict(parse_assignment(a) for a in assignments)
+    if "regime" in given:
+        raise ParamError("set the regime with --regime, not --set regime=...")
+    validate(given)  # fail before any run starts
+    return given
+
+
+def _suffix(path: str | None, allowed: tuple[str, ...], flag: str) -> None:
+    if path is not None and Path(path).suffix.lower() not in allowed:
+        raise UsageError(f"{flag} {path!r}: the file name must end in {' or '.join(allowed)}")
+
+
+def _write_table(df: pd.DataFrame, path: str) -> None:
+    """Write CSV or Parquet by suffix, atomically: a reader never sees half a file."""
+    if Path(path).suffix.lower() == ".parquet":
+        atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False))
+    else:
+        atomic_write(path, lambda tmp: df.to_csv(tmp, index=False))
+
+
+def _writable(*paths: str | None) -> None:
+    given = [p for p in paths if p is not None]
+    if len({Path(p).resolve() for p in given}) < len(given):
+        raise UsageError("--out and --workers-out name the same file: give two different files")
+    for p in given:
+        try:
+            check_writable(p)
+        except OSError as err:
+            raise UsageError(f"cannot write {p!r}: {err.strerror or err}") from None
+
+
+def _summary(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Final-week values per regime, plus the gap opened by targets."""
+    table = pd.DataFrame({name: df[SUMMARY].iloc[-1] for name, df in frames.items()})
+    return table
+
+
+def cmd_run(args) -> int:
+    """Run one regime and write its weekly rows."""
+    from sim.model import AccountabilityModel
+
+    _suffix(args.out, (".csv", ".parquet"), "--out")
+    _suffix(args.workers_out, (".csv", ".parquet"), "--workers-out")
+    _writable(args.out, args.workers_out)
+    params = _params(args.set)
+    model = AccountabilityModel(
+        rng=args.seed, regime=args.regime, worker_rows=args.workers_out is not None, **params
+    )
+    for _ in range(args.steps):
+        model.step()
+    df = model.frame()
+    if args.out:
+        _write_table(df, args.out)
+    if args.workers_out:
+        _write_table(model.worker_frame(), args.workers_out)
+    print(df[SUMMARY].iloc[-1].to_string(float_format=lambda x: f"{x:.3f}"))
+    return 0
+
+
+def cmd_compare(args) -> int:
+    """Both regimes from one seed (common random numbers), one figure, one table."""
+    from sim.model import run
+    from sim.plots import compare_figure
+
+    _suffix(args.out, (".png", ".svg", ".pdf"), "--out")
+    _writable(args.out)
+    params = _params(args.set)
+    frames = {r: run(r, steps=args.steps, seed=args.seed, **params) for r in args.regimes}
+    print(f"Week {args.steps}, seed {args.seed}, same citizens and shocks in every regime:")
+    print(_summary(frames).to_string(float_format=lambda x: f"{x:.3f}"))
+    if args.out:
+        fig = compare_figure(
+            frames,
+            f"Same service, same citizens, same luck (seed {args.seed}): "
+            + " vs ".join(args.regimes),
+        )
+        atomic_write(
+            args.out, lambda tmp: fig.savefig(tmp, dpi=110, format=Path(args.out).suffix[1:])
+        )
+        print(f"figure written to {args.out}")
+    return 0
+
+
+def cmd_params(args) -> int:
+    """List every parameter with default, range, unit and meaning."""
+    if args.format == "json":
+        rows = [
+            {k: v for k, v in vars(p).items() if k not in ("kind",)} | {"type": p.kind.__name__}
+            for p in PARAMS.values()
+        ]
+        print(json.dumps(rows, indent=2))
+        return 0
+    if args.format == "markdown":
+        print("| name | default | allowed | unit | meaning | source or rationale |")
+        print("|---|---|---|---|---|---|")
+        for p in PARAMS.values():
+            cells = [f"`{p.name}`", p.default, p.allowed(), p.unit, p.meaning, p.source]
+            print("| " + " | ".join(map(str, cells)) + " |")
+        return 0
+    width = max(len(n) for n in PARAMS)
+    for p in PARAMS.values():
+        print(f"{p.name:<{width}}  {p.default!s:<9} {p.allowed():<34} {p.unit}")
+        print(f"{'':<{width}}  {p.meaning}")
+    return 0
+
+
+def cmd_limit(args) -> int:
+    """Compare the simulated workers with the closed-form principal-agent result."""
+    from sim.limit import compare
+
+    if not 0 <= args.alignment <= 1:
+        raise UsageError(f"--alignment {args.alignment:g} is outside 0 to 1")
+    print(json.dumps(compare(args.alignment, args.incentive, args.steps, args.seed), indent=2))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """The ``python -m sim`` argument parser."""
+    top = _Parser(prog="python -m sim", description=__doc__.splitlines()[0])
+    sub = top.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sets = dict(
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a model parameter (repeatable); see 'python -m sim params'",
+    )
+
+    run = sub.add_parser("run", help="run one regime and write its weekly rows")
+    run.add_argument("--regime", choices=REGIME_NAMES, default="outcomes")
+    run.add_argument("--steps", type=_count(1), default=104, help="weeks (default 104)")
+    run.add_argument("--seed", type=_count(0), default=0)
+    run.add_argument("--set", **sets)
+    run.add_argument("--out", help="weekly rows, .csv or .parquet")
+    run.add_argument("--workers-out", help="worker rows at each review, .csv or .parquet")
+    run.set_defaults(func=cmd_run)
+
+    cmp_ = sub.add_parser("compare", help="outcomes vs learning from one seed, figure and table")
+    cmp_.add_argument("--seed", type=_count(0), default=0)
+    cmp_.add_argument("--steps", type=_count(1), default=104)
+    cmp_.add_argument("--set", **sets)
+    cmp_.add_argument(
+        "--regimes", nargs="+", choices=REGIME_NAMES, default=["outcomes", "learning"]
+    )
+    cmp_.add_argument("--out", default=None, help="figure, .png, .svg or .pdf")
+    cmp_.set_defaults(func=cmd_compare)
+
+    par = sub.add_parser("params", help="list every parameter")
+    par.add_argument("--format", choices=("table", "markdown", "json"), default="table")
+    par.set_defaults(func=cmd_params)
+
+    lim = sub.add_parser("limit", help="the multitask principal-agent limiting case")
+    lim.add_argument("--alignment", type=float, required=True, help="cos(theta), 0 to 1")
+    lim.add_argument("--incentive", type=_share, required=True, help="b, 0 to 2")
+    lim.add_argument("--steps", type=_count(1), default=4)
+    lim.add_argument("--seed", type=_count(0), default=0)
+    lim.set_defaults(func=cmd_limit)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    try:
+        args = parser().parse_args(argv)
+        return args.func(args)
+    except (UsageError, ParamError) as err:
+        print(f"python -m sim: error: {err}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # output piped into `head`: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
