@@ -1,0 +1,77 @@
+"""Unit tests of the agents' decision machinery."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from scipy.optimize import minimize
+
+from sim.agents import Grouping, _rank_within, waterfill
+from sim.model import AccountabilityModel
+
+
+def _objective(e, r, c):
+    return -(r @ e - c / 2 * e @ e)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    arrays(float, (1, 3), elements=st.floats(-1, 3)),
+    st.floats(0.1, 3),
+    st.floats(0.0, 2),
+)
+def test_waterfill_is_the_constrained_optimum(r, cost, budget):
+    e = waterfill(r, cost, np.array([budget]))[0]
+    assert np.all(e >= 0) and e.sum() <= budget + 1e-9
+    cons = [{"type": "ineq", "fun": lambda x: budget - x.sum()}]
+    best = minimize(
+        _objective,
+        np.zeros(3),
+        args=(r[0], cost),
+        bounds=[(0, None)] * 3,
+        constraints=cons,
+        method="SLSQP",
+    )
+    assert _objective(e, r[0], cost) <= best.fun + 1e-6
+
+
+def test_waterfill_binding_budget_equalises_marginal_returns():
+    r = np.array([[0.9, 0.6, 0.1]])
+    e = waterfill(r, 1.0, np.array([0.5]))[0]
+    assert e.sum() == pytest.approx(0.5)
+    assert r[0, 0] - e[0] == pytest.approx(r[0, 1] - e[1])  # same shadow price of time
+    assert e[2] == 0
+    np.testing.assert_allclose(waterfill(r, 1.0, np.array([0.0])), 0)
+
+
+def test_rank_within_groups_matches_pandas():
+    rng = np.random.default_rng(0)
+    groups, key = rng.integers(0, 7, 300), rng.random(300)
+    expected = pd.Series(key).groupby(groups).rank(ascending=False, method="first") - 1
+    np.testing.assert_array_equal(_rank_within(groups, key), expected.to_numpy())
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 300), st.integers(0, 2**31 - 1))
+def test_grouping_ranks_like_rank_within_including_ties_and_infinities(k, n, seed):
+    rng = np.random.default_rng(seed)
+    groups = rng.integers(0, k, n)
+    key = rng.choice([-np.inf, 0.0, 0.5, 1.0, 2.0], n) + (rng.random(n) < 0.5) * rng.random(n)
+    np.testing.assert_array_equal(Grouping(groups).rank(key), _rank_within(groups, key))
+
+
+def test_a_replaced_worker_starts_afresh_and_old_views_refuse_to_read():
+    m = AccountabilityModel(rng=4, n_citizens=100, n_workers=5, n_managers=1)
+    for _ in range(3):
+        m.step()
+    old = m.workers.agent[2]
+    trust_before = m.citizens.trust[m.citizens.worker == 2].copy()
+    m.workers.hire(np.array([2]), m.streams["hiring"])
+    new = m.workers.agent[2]
+    assert new is not old and m.workers.weeks[2] == 0 and m.workers.measured_sum[2] == 0
+    np.testing.assert_allclose(m.citizens.trust[m.citizens.worker == 2], 0.8 * trust_before)
+    with pytest.raises(AttributeError, match="has left the service"):
+        _ = old.skill
+    assert 0 <= new.skill <= 1

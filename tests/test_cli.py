@@ -1,0 +1,106 @@
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+
+def cli(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "sim", *args], capture_output=True, text=True, cwd=cwd
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["run", "--set", "incentive_strength=3"], "incentive_strength=3 is out of range"),
+        (["run", "--set", "wibble=1"], "unknown parameter 'wibble'"),
+        (["run", "--set", "n_workers=0"], "n_workers=0 is out of range"),
+        (["run", "--set", "n_managers=31"], "n_managers=31 exceeds n_workers=30"),
+        (["run", "--set", "audit_rate=some"], "audit_rate='some' is not a number"),
+        (["run", "--set", "ratchet"], "is not name=value"),
+        (["run", "--steps", "0"], "--steps: 0 is below 1"),
+        (["run", "--regime", "chaos"], "invalid choice: 'chaos'"),
+        (["run", "--out", "rows.xlsx"], "must end in .csv or .parquet"),
+        (["compare", "--out", "fig.gif"], "must end in .png or .svg or .pdf"),
+        (["limit", "--alignment", "1.5", "--incentive", "0.5"], "--alignment 1.5 is outside"),
+        (["limit", "--alignment", "0.5"], "required: --incentive"),
+        (["frobnicate"], "invalid choice"),
+        (["run", "--steps", "2", "--out", "/proc/nowhere.csv"], "cannot write '/proc/nowhere.csv'"),
+        (["run", "--out", "a.csv", "--workers-out", "a.csv"], "name the same file"),
+        (["compare", "--out", "/proc/nowhere.png"], "cannot write '/proc/nowhere.png'"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args, words, tmp_path):
+    out = cli(*args, cwd=tmp_path)
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0], out.stderr
+    assert "Traceback" not in out.stderr
+    assert list(tmp_path.iterdir()) == []  # nothing half-written
+
+
+def test_run_writes_csv_and_parquet_with_worker_rows(tmp_path):
+    out = cli(
+        "run",
+        "--regime",
+        "outcomes",
+        "--steps",
+        "12",
+        "--seed",
+        "1",
+        "--set",
+        "incentive_strength=0.8",
+        "--out",
+        str(tmp_path / "run.csv"),
+        "--workers-out",
+        str(tmp_path / "workers.parquet"),
+    )
+    assert out.returncode == 0, out.stderr
+    rows = pd.read_csv(tmp_path / "run.csv")
+    assert len(rows) == 12 and rows.gaming_gap.notna().all()
+    workers = pd.read_parquet(tmp_path / "workers.parquet")
+    assert set(workers.step) == {4, 8, 12} and len(workers) == 90
+    again = cli(
+        "run",
+        "--steps",
+        "12",
+        "--seed",
+        "1",
+        "--set",
+        "incentive_strength=0.8",
+        "--out",
+        str(tmp_path / "run.parquet"),
+    )
+    assert again.returncode == 0
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "run.parquet"), rows, check_dtype=False
+    )
+
+
+def test_compare_prints_a_table_and_writes_the_figure(tmp_path):
+    out = cli("compare", "--seed", "1", "--steps", "30", "--out", str(tmp_path / "c.png"))
+    assert out.returncode == 0, out.stderr
+    assert "outcomes" in out.stdout and "learning" in out.stdout
+    assert "gaming_gap" in out.stdout
+    assert (tmp_path / "c.png").stat().st_size > 20_000
+
+
+def test_params_lists_every_parameter():
+    from sim.params import PARAMS
+
+    out = cli("params", "--format", "json")
+    rows = json.loads(out.stdout)
+    assert [r["name"] for r in rows] == list(PARAMS)
+    assert all({"default", "low", "high", "unit", "meaning"} <= set(r) for r in rows)
+    table = cli("params").stdout
+    assert all(name in table for name in PARAMS)
+
+
+def test_limit_prints_simulated_and_closed_form_within_two_percent():
+    out = cli("limit", "--alignment", "0.7071", "--incentive", "0.7071")
+    result = json.loads(out.stdout)
+    assert result["closed_form"]["share_of_first_best"] == pytest.approx(0.5, abs=1e-3)
+    assert result["share_error"] < 0.02
