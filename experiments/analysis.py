@@ -1,0 +1,237 @@
+"""Analysis of a results directory.
+
+Summary tables with 95 % CIs, paired differences between regimes, figures (PNG and SVG), and SALib
+Sobol or Morris indices when a sampler was used.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from experiments.design import problem, samples
+from experiments.spec import Experiment, SpecError, parse
+from experiments.store import Store
+from sim.metrics import COLUMNS
+from sim.plots import COLOURS
+
+OUTPUTS = [c for c in COLUMNS if c not in ("step", "regime")]
+DEFAULT_PLOTS = ["gaming_gap", "true_performance", "mean_wellbeing", "parked_share"]
+
+
+def load(directory: str | Path) -> pd.DataFrame:
+    """All stored rows of a results directory as one tidy DataFrame."""
+    store = Store(directory)
+    if not store.exists:
+        raise SpecError(f"{directory} holds no experiment (no manifest.json)")
+    parts = sorted(store.parts.glob("part-*.parquet"))
+    if not parts:
+        return pd.DataFrame()
+    return pd.concat((pd.read_parquet(p) for p in parts), ignore_index=True).sort_values(
+        ["run_id", "step"], ignore_index=True
+    )
+
+
+def experiment_of(directory: str | Path) -> Experiment:
+    """The experiment a results directory holds, from the text stored in its manifest."""
+    held = Store(directory).manifest()["experiment"]
+    return parse(held["text"], held["name"])
+
+
+def _ci(group: pd.core.groupby.DataFrameGroupBy, cols: list[str]) -> pd.DataFrame:
+    mean, sd, n = group[cols].mean(), group[cols].std(ddof=1), group[cols].count()
+    half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * sd / np.sqrt(n)
+    out = pd.concat({"mean": mean, "ci95": half, "n": n}, axis=1)
+    out.columns = [f"{col}_{stat}" if stat != "mean" else col for stat, col in out.columns]
+    return out.reset_index()
+
+
+def final_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """Each run's last recorded row."""
+    return df.loc[df.groupby("run_id").step.idxmax()]
+
+
+def summary(df: pd.DataFrame, exp: Experiment) -> pd.DataFrame:
+    """Mean and 95 % CI across replications for every parameter point, regime and output."""
+    keys = ["point_id", "regime", *exp.varied]
+    return _ci(final_rows(df).groupby(keys), OUTPUTS)
+
+
+def paired(df: pd.DataFrame, exp: Experiment) -> pd.DataFrame:
+    """Each regime minus the first, replicate by replicate (common random numbers)."""
+    if len(exp.regimes) < 2:
+        return pd.DataFrame()
+    last = final_rows(df).set_index(["point_id", "replicate", "regime"])[OUTPUTS]
+    ref = exp.regimes[0]
+    frames = []
+    for other in exp.regimes[1:]:
+        diff = (last.xs(other, level="regime") - last.xs(ref, level="regime")).dropna(how="all")
+        diff["contrast"] = f"{other} - {ref}"
+        frames.append(diff.reset_index())
+    diffs = pd.concat(frames, ignore_index=True)
+    points = final_rows(df).drop_duplicates("point_id").set_index("point_id")[exp.varied]
+    diffs = diffs.join(points, on="point_id")
+    return _ci(diffs.groupby(["point_id", "contrast", *exp.varied]), OUTPUTS)
+
+
+def _save(fig, base: Path) -> list[Path]:
+    paths = [base.with_suffix(".png"), base.with_suffix(".svg")]
+    for p in paths:
+        fig.savefig(p, dpi=120)
+    plt.close(fig)
+    return paths
+
+
+def curve_figure(
+    table: pd.DataFrame, exp: Experiment, x: str, outputs: list[str], out: Path
+) -> list[Path]:
+    """Outputs against a varied parameter, mean with 95 % CI band, one line per regime."""
+    others = [v for v in exp.varied if v != x]
+    fig, axes = plt.subplots(
+        1, len(outputs), figsize=(4.2 * len(outputs), 3.6), constrained_layout=True, squeeze=False
+    )
+    for ax, col in zip(axes[0], outputs, strict=True):
+        for regime, g in table.groupby("regime"):
+            styles = g.groupby(others) if others else [((), g)]
+            for key, h in styles:
+                h = h.sort_values(x)
+                label = (
+                    regime
+                    if not others
+                    else f"{regime}, "
+                    + ", ".join(
+                        f"{o}={v:g}" for o, v in zip(others, np.atleast_1d(key), strict=True)
+                    )
+                )
+                (line,) = ax.plot(
+                    h[x],
+                    h[col],
+                    marker="o",
+                    ms=3,
+                    label=label,
+                    color=COLOURS.get(regime) if not others else None,
+                )
+                ax.fill_between(
+                    h[x],
+                    h[col] - h[f"{col}_ci95"],
+                    h[col] + h[f"{col}_ci95"],
+                    color=line.get_color(),
+                    alpha=0.2,
+                )
+        ax.set_xlabel(x)
+        ax.set_title(col)
+        ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=7)
+    fig.suptitle(f"{exp.name}: mean and 95% CI over {exp.replications} replications")
+    return _save(fig, out)
+
+
+def series_figure(df: pd.DataFrame, exp: Experiment, outputs: list[str], out: Path) -> list[Path]:
+    """Time series with 95 % CI bands, one line per regime (first parameter point)."""
+    first = df[df.point_id == df.point_id.min()]
+    table = _ci(first.groupby(["regime", "step"]), outputs)
+    fig, axes = plt.subplots(
+        1, len(outputs), figsize=(4.2 * len(outputs), 3.6), constrained_layout=True, squeeze=False
+    )
+    for ax, col in zip(axes[0], outputs, strict=True):
+        for regime, g in table.groupby("regime"):
+            c = COLOURS.get(regime)
+            ax.plot(g.step, g[col], color=c, label=regime)
+            ax.fill_between(
+                g.step, g[col] - g[f"{col}_ci95"], g[col] + g[f"{col}_ci95"], color=c, alpha=0.2
+            )
+        ax.set_xlabel("week")
+        ax.set_title(col)
+        ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=8)
+    fig.suptitle(f"{exp.name}: mean and 95% CI over {exp.replications} replications")
+    return _save(fig, out)
+
+
+def sensitivity(
+    df: pd.DataFrame, exp: Experiment, outputs: list[str], out: Path
+) -> tuple[pd.DataFrame, list[Path]]:
+    """SALib Sobol (S1, ST with CIs) or Morris (mu*, sigma) per regime and output."""
+    from SALib.analyze import morris, sobol
+
+    prob, x = problem(exp), samples(exp)
+    means = final_rows(df).groupby(["regime", "point_id"])[outputs].mean()
+    rows = []
+    for regime in exp.regimes:
+        y_all = means.xs(regime).reindex(range(len(x)))
+        for col in outputs:
+            y = y_all[col].to_numpy()
+            if np.isnan(y).any():
+                continue  # an incomplete sweep: analyse it when it is finished
+            if exp.sampler["method"] == "sobol":
+                res = sobol.analyze(prob, y, calc_second_order=False, seed=exp.seed)
+                keys = ["S1", "S1_conf", "ST", "ST_conf"]
+            else:
+                res = morris.analyze(prob, x, y, num_levels=exp.sampler["levels"], seed=exp.seed)
+                keys = ["mu_star", "mu_star_conf", "sigma"]
+            for i, name in enumerate(prob["names"]):
+                rows.append(
+                    {
+                        "regime": regime,
+                        "output": col,
+                        "parameter": name,
+                        **{k: float(res[k][i]) for k in keys},
+                    }
+                )
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table, []
+    main = "ST" if exp.sampler["method"] == "sobol" else "mu_star"
+    err = "ST_conf" if main == "ST" else "mu_star_conf"
+    fig, axes = plt.subplots(
+        1, len(outputs), figsize=(4.5 * len(outputs), 3.8), constrained_layout=True, squeeze=False
+    )
+    for ax, col in zip(axes[0], outputs, strict=True):
+        t = table[table.output == col]
+        width = 0.8 / len(exp.regimes)
+        for j, regime in enumerate(exp.regimes):
+            r = t[t.regime == regime]
+            pos = np.arange(len(r)) + j * width
+            ax.barh(
+                pos, r[main], xerr=r[err], height=width, label=regime, color=COLOURS.get(regime)
+            )
+        ax.set_yticks(np.arange(len(prob["names"])) + 0.4 - width / 2, prob["names"], fontsize=7)
+        ax.set_title(f"{col}: {main}")
+    axes[0][0].legend(fontsize=7)
+    return table, _save(fig, out)
+
+
+def analyse(directory: str | Path) -> list[Path]:
+    """Write every table and figure for a results directory into DIR/analysis."""
+    exp = experiment_of(directory)
+    df = load(directory)
+    if df.empty:
+        raise SpecError(f"{directory} holds no finished runs yet: run the experiment first")
+    out = Path(directory) / "analysis"
+    out.mkdir(exist_ok=True)
+    plots = [c for c in exp.analysis.get("outputs", DEFAULT_PLOTS) if c in OUTPUTS]
+    written = []
+    table = summary(df, exp)
+    table.to_csv(out / "summary.csv", index=False)
+    written.append(out / "summary.csv")
+    diffs = paired(df, exp)
+    if not diffs.empty:
+        diffs.to_csv(out / "paired_differences.csv", index=False)
+        written.append(out / "paired_differences.csv")
+    if exp.sampler and exp.sampler["method"] in ("sobol", "morris"):
+        indices, figs = sensitivity(df, exp, plots, out / exp.sampler["method"])
+        indices.to_csv(out / f"{exp.sampler['method']}_indices.csv", index=False)
+        written += [out / f"{exp.sampler['method']}_indices.csv", *figs]
+    elif exp.varied:
+        x = exp.analysis.get("x", exp.varied[0])
+        written += curve_figure(table, exp, x, plots, out / f"{exp.name}_by_{x}")
+    if df.step.nunique() > 2:
+        written += series_figure(df, exp, plots, out / f"{exp.name}_over_time")
+    return written

@@ -1,0 +1,127 @@
+"""Run an experiment into a results directory: chunks out to an executor, batches back to disk."""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from concurrent.futures import FIRST_COMPLETED, wait
+
+import pandas as pd
+from tqdm import tqdm
+
+from experiments.design import Run, plan
+from experiments.execute import executor
+from experiments.runner import run_chunk
+from experiments.spec import Experiment
+from experiments.store import Store, _now
+
+FLUSH_ROWS = 20_000  # rows held in memory before a part is written
+FLUSH_SECONDS = 30.0  # ... or seconds since the last part: a kill loses at most this much work
+
+
+class Progress:
+    """A tqdm bar on a terminal; plain periodic lines otherwise (logs, CI, cluster jobs)."""
+
+    def __init__(self, total: int, done: int, every: float = 10.0) -> None:
+        self.total, self.done, self.every = total, done, every
+        self.start, self.last, self.first = time.monotonic(), 0.0, done
+        self.bar = (
+            tqdm(total=total, initial=done, unit="run", dynamic_ncols=True)
+            if sys.stderr.isatty()
+            else None
+        )
+
+    def update(self, n: int) -> None:
+        """Count ``n`` more runs finished."""
+        self.done += n
+        if self.bar is not None:
+            self.bar.update(n)
+            return
+        now = time.monotonic()
+        if now - self.last >= self.every or self.done == self.total:
+            self.last = now
+            rate = (self.done - self.first) / max(now - self.start, 1e-9)
+            eta = (self.total - self.done) / rate if rate > 0 else float("inf")
+            print(
+                f"{self.done}/{self.total} runs ({100 * self.done / self.total:.0f}%), "
+                f"{rate:.1f} runs/s, ETA {eta:.0f}s",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def close(self) -> None:
+        """Finish the bar."""
+        if self.bar is not None:
+            self.bar.close()
+
+
+def chunks(runs: list[Run], slots: int, size: int | None = None) -> list[list[Run]]:
+    """Batch runs so per-task overhead stays small yet every worker stays busy."""
+    size = size or max(1, min(25, math.ceil(len(runs) / (slots * 16))))  # a short tail
+    return [runs[i : i + size] for i in range(0, len(runs), size)]
+
+
+def sweep(
+    exp: Experiment,
+    out: str,
+    kind: str = "processes",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    chunk: int | None = None,
+    batch_rows: int = FLUSH_ROWS,
+) -> dict[str, int]:
+    """Run every run of ``exp`` not yet stored in ``out``; return done/failed/remaining counts."""
+    runs = plan(exp)
+    store = Store(out)
+    store.open(exp, runs)
+    done = store.done_ids()
+    todo = [r for r in runs if r.run_id not in done]
+    session = {
+        "started": _now(),
+        "executor": kind,
+        "workers": workers,
+        "scheduler": scheduler,
+        "planned": len(todo),
+    }
+    progress = Progress(len(runs), len(runs) - len(todo))
+    buffer: list[pd.DataFrame] = []
+    rows, flushed = 0, time.monotonic()
+
+    def flush() -> None:
+        nonlocal buffer, rows, flushed
+        if buffer:
+            store.write_part(pd.concat(buffer, ignore_index=True))
+        buffer, rows, flushed = [], 0, time.monotonic()
+
+    try:
+        with executor(kind, workers, scheduler) as (pool, slots):
+            queue = iter(chunks(todo, slots, chunk))
+            pending: dict = {}
+
+            def top_up() -> None:  # a bounded window: memory stays flat however long the sweep
+                for c in queue:
+                    pending[pool.submit(run_chunk, exp.model, c, exp.steps, exp.record)] = len(c)
+                    if len(pending) >= 2 * slots:
+                        return
+
+            top_up()
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    n = pending.pop(future)
+                    frame, failures = future.result()
+                    store.record_failures(failures)
+                    if frame is not None:
+                        buffer.append(frame)
+                        rows += len(frame)
+                    progress.update(n)
+                if rows >= batch_rows or time.monotonic() - flushed >= FLUSH_SECONDS:
+                    flush()
+                top_up()
+            flush()
+    finally:
+        flush()  # on Ctrl-C too: what finished is kept
+        progress.close()
+        counts = store.close_session(runs, session)
+    return counts
