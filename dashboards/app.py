@@ -1,0 +1,253 @@
+"""Accountability Lab dashboard: one public service, two ways of holding it to account.
+
+Run with ``solara run dashboards/app.py`` (http://localhost:8765). Every browser session owns two
+models built from one seed, so both sides meet the same citizens and the same bad luck; one
+learner's Step never moves another's simulation.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import solara
+import solara.lab
+from markdown_it import MarkdownIt
+
+from dashboards.charts import charts_figure, png
+from dashboards.live import LiveCharts, LivePicture
+from dashboards.redbead import RedBeads
+from dashboards.scenarios import SCENARIOS
+from dashboards.twin import Twin
+from sim.params import PARAMS
+
+HERE = Path(__file__).resolve().parent
+ODD = HERE.parent / "docs" / "ODD.md"
+CONTROLS = [
+    "incentive_strength",
+    "audit_rate",
+    "ratchet",
+    "sanction_severity",
+    "measure_alignment",
+    "learning_time",
+    "autonomy",
+    "complexity",
+    "outcome_noise",
+    "n_citizens",
+    "n_workers",
+    "n_managers",
+]
+DASHBOARD_MAX = {"n_citizens": 3000, "n_workers": 150, "n_managers": 15}  # keep Play smooth
+SPEEDS = {"slow": 1.0, "normal": 0.3, "fast": 0.05}  # seconds between weeks
+CATCH_UP = 8  # most weeks stepped between two frames when the server is busy
+FRAME_WAIT = 10.0  # seconds a playing session waits for its last frame before going on
+STYLE = {"font-size": "1.05em", "line-height": "1.5", "max-width": "60em", "padding": "1em"}
+BOLD = {"font-weight": "bold", "display": "block", "margin": "0.8em 0 0.3em"}
+
+
+def html(markdown: str) -> str:
+    """Markdown to HTML on the server (solara.Markdown would fetch KaTeX from a CDN)."""
+    return MarkdownIt("commonmark").enable("table").render(markdown)
+
+
+ABOUT = html((HERE / "about.md").read_text())
+ODD_HTML = html(ODD.read_text()) if ODD.exists() else "<p>docs/ODD.md is missing.</p>"
+
+
+@solara.component
+def Control(name: str, value, on_value):
+    """A control generated from the parameter's declaration, with its meaning as help text."""
+    p = PARAMS[name]
+    if p.kind is int:
+        top = int(min(p.high, DASHBOARD_MAX.get(name, p.high)))
+        solara.SliderInt(p.label, value=value, min=int(p.low), max=top, on_value=on_value)
+    else:
+        step = round((p.high - p.low) / 100, 4)
+        solara.SliderFloat(
+            p.label, value=value, min=p.low, max=p.high, step=step, on_value=on_value
+        )
+    solara.Text(
+        p.meaning,
+        style={
+            "font-size": "0.8em",
+            "color": "#555",
+            "display": "block",
+            "margin": "-1.2em 0 0.6em",
+        },
+    )
+
+
+@solara.component
+def Counters(twin: Twin, tick: int):
+    """The week and each side's headline figures, in words (``tick`` forces a redraw)."""
+    rows = []
+    for side, model in twin.models.items():
+        df = model.frame()
+        if len(df):
+            last = df.iloc[-1]
+            rows.append(
+                f"<b>{twin.label(side)}</b>: reported {last.measured_performance:.0%}, "
+                f"really {last.true_performance:.0%}, "
+                f"parked {last.parked_share:.0%}, trust {last.citizen_trust:.2f}"
+            )
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML=f"<h2>Week {twin.week}</h2>" + "<br>".join(rows),
+        style={"font-size": "1.15em", "padding": "0 1em"},
+    )
+
+
+@solara.component
+def Compare(twin: Twin, tick: solara.Reactive[int]):
+    """Charts for both sides, overlaid, and the picture of the agents.
+
+    Only this component (and Moves) reads ``tick``, so a new frame redraws the figures, not the
+    whole page with its controls.
+    """
+    charts = solara.use_memo(lambda: LiveCharts(list(twin.frames())), [])
+    picture = solara.use_memo(lambda: LivePicture(twin), [])
+    Counters(twin, tick.value)
+    solara.Image(charts.render(twin.frames()), format="jpeg")
+    solara.Image(picture.render(), format="jpeg")
+    twin.shown = tick.value  # lets Play wait for this frame instead of queueing more
+
+
+@solara.component
+def Moves(twin: Twin, tick: solara.Reactive[int], redraw):
+    """Mid-run moves: switch the targets side to learning, or shift what counts as good."""
+    _ = tick.value  # redrawn with each frame: the switch is disabled once done
+
+    def switch():
+        twin.switch("left", "learning")
+        redraw()
+
+    def shift():
+        twin.shift()
+        redraw()
+
+    solara.Button(
+        "Switch targets side to learning",
+        on_click=switch,
+        outlined=True,
+        disabled=twin.models["left"].regime.name == "learning",
+    )
+    solara.Button("Shift what counts as good", on_click=shift, outlined=True, disabled=twin.shifted)
+
+
+@solara.component
+def Page():
+    """The whole dashboard; everything below belongs to this browser session."""
+    twin = solara.use_memo(Twin, [])
+    tick = solara.use_reactive(0)
+    playing = solara.use_reactive(False)
+    speed = solara.use_reactive("normal")
+    params = solara.use_reactive({name: PARAMS[name].default for name in CONTROLS})
+    seed = solara.use_reactive(twin.seed)
+    scenario = solara.use_reactive("Default service")
+
+    def redraw():
+        tick.value += 1
+
+    def rebuild(extra=None, new_seed=None):
+        twin.reset({**params.value, **(extra or {})}, seed.value if new_seed is None else new_seed)
+        redraw()
+
+    def set_param(name):
+        def on_value(value):
+            params.value = {**params.value, name: value}
+            rebuild(SCENARIOS[scenario.value] | {name: value})
+
+        return on_value
+
+    def choose(name):
+        scenario.value = name
+        params.value = {n: PARAMS[n].default for n in CONTROLS} | {
+            k: v for k, v in SCENARIOS[name].items() if k in CONTROLS
+        }
+        rebuild(SCENARIOS[name])
+
+    def play_loop():
+        # Weeks fall due at the chosen speed; a frame is requested only once the last one has
+        # been drawn, and the weeks that fell due meanwhile are stepped together. On a busy
+        # server every session keeps its pace with fewer frames, and none queues up work.
+        due, last = 0.0, time.perf_counter()
+        while playing.value:
+            now = time.perf_counter()
+            due += (now - last) / SPEEDS[speed.value]
+            last = now
+            if due < 1:
+                time.sleep(SPEEDS[speed.value] * (1 - due))
+                continue
+            weeks = min(int(due), CATCH_UP)
+            due -= int(due)
+            twin.step(weeks)
+            redraw()
+            deadline = time.monotonic() + FRAME_WAIT
+            while twin.shown < tick.value and playing.value and time.monotonic() < deadline:
+                time.sleep(0.01)
+
+    solara.lab.use_task(play_loop, dependencies=[playing.value], prefer_threaded=True)
+
+    def step():
+        twin.step()
+        redraw()
+
+    def reset():
+        playing.value = False
+        rebuild(SCENARIOS[scenario.value])
+
+    solara.Title("Accountability Lab")
+    with solara.Columns([1, 3], style={"align-items": "flex-start"}):
+        with solara.Card("Accountability Lab: targets or learning?", margin=0):
+            with solara.Row(gap="4px", style={"flex-wrap": "wrap"}):
+                solara.Button(
+                    "Play",
+                    on_click=lambda: playing.set(True),
+                    icon_name="mdi-play",
+                    disabled=playing.value,
+                    color="primary",
+                )
+                solara.Button(
+                    "Pause",
+                    on_click=lambda: playing.set(False),
+                    icon_name="mdi-pause",
+                    disabled=not playing.value,
+                )
+                solara.Button(
+                    "Step", on_click=step, icon_name="mdi-step-forward", disabled=playing.value
+                )
+                solara.Button("Reset", on_click=reset, icon_name="mdi-restore")
+            solara.Select("Speed", values=list(SPEEDS), value=speed)
+            solara.Select("Scenario", values=list(SCENARIOS), value=scenario.value, on_value=choose)
+            solara.InputInt(
+                "Seed (same seed, same citizens and luck)",
+                value=seed,
+                on_value=lambda s: rebuild(SCENARIOS[scenario.value], s),
+            )
+            solara.Text("Mid-run moves", style=BOLD)
+            Moves(twin, tick, redraw)
+            solara.Text("Export", style=BOLD)
+            solara.FileDownload(
+                lambda: png(charts_figure(twin)),
+                filename="charts.png",
+                label="Download charts (PNG)",
+                mime_type="image/png",
+            )
+            solara.FileDownload(
+                twin.csv,
+                filename="accountability_lab.csv",
+                label="Download data (CSV)",
+                mime_type="text/csv",
+            )
+            solara.Text("Parameters (a change restarts both sides, same seed)", style=BOLD)
+            for name in CONTROLS:
+                Control(name, params.value[name], set_param(name))
+        with solara.lab.Tabs():
+            with solara.lab.Tab("Compare"):
+                Compare(twin, tick)
+            with solara.lab.Tab("Red beads"):
+                RedBeads()
+            with solara.lab.Tab("About"):
+                solara.HTML(tag="div", unsafe_innerHTML=ABOUT, style=STYLE)
+            with solara.lab.Tab("Model description (ODD)"):
+                solara.HTML(tag="div", unsafe_innerHTML=ODD_HTML, style=STYLE)

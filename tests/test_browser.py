@@ -1,0 +1,107 @@
+"""The dashboard in a real browser: Playwright driving Debian's chromium, offline.
+
+Every request outside localhost is blocked, so a passing run shows that the page needs nothing
+from the internet. Skipped (with the reason) where chromium or Playwright is missing; `.ci/run`
+installs chromium.
+"""
+
+import os
+import time
+
+import pytest
+
+from dashboards.serve import CHROMIUM, CHROMIUM_ARGS, open_page, server, wait_week, week
+
+playwright = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extra")
+pytestmark = [
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs chromium at /usr/bin/chromium"),
+    pytest.mark.browser,
+]
+
+
+@pytest.fixture(scope="module")
+def url():
+    with server() as (address, _):
+        yield address
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def test_offline_page_steps_plays_and_pauses(url, browser, tmp_path):
+    blocked = []
+    ctx, page = open_page(browser, url, blocked)
+    first = page.locator("img").first.get_attribute("src")
+    page.get_by_role("button", name="Step").click()
+    page.get_by_role("button", name="Step").click()
+    wait_week(page, 2)
+    assert page.locator("img").first.get_attribute("src") != first
+    page.get_by_role("button", name="Play").click()
+    deadline = time.monotonic() + 30
+    while week(page) < 5:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    page.get_by_role("button", name="Pause").click()
+    time.sleep(1.0)
+    paused = week(page)
+    time.sleep(1.5)
+    assert week(page) == paused
+    assert "reported" in page.content() and "really" in page.content()
+    page.screenshot(path=str(tmp_path / "dashboard.png"))
+    assert blocked == [], blocked
+    ctx.close()
+
+
+def test_parameter_change_and_regime_switch(url, browser):
+    ctx, page = open_page(browser, url, [])
+    for _ in range(3):
+        page.get_by_role("button", name="Step").click()
+    wait_week(page, 3)
+    slider = page.get_by_role("slider").first
+    slider.focus()
+    page.keyboard.press("ArrowRight")
+    wait_week(page, 0)
+    page.get_by_role("button", name="Step").click()
+    wait_week(page, 1)
+    page.get_by_role("button", name="Switch targets side to learning").click()
+    page.get_by_role("button", name="Step").click()
+    wait_week(page, 2)
+    page.get_by_text("outcomes → learning").first.wait_for(timeout=10_000)
+    ctx.close()
+
+
+def test_two_browser_sessions_are_isolated(url, browser):
+    ctx_a, a = open_page(browser, url, [])
+    ctx_b, b = open_page(browser, url, [])
+    for _ in range(3):
+        a.get_by_role("button", name="Step").click()
+    wait_week(a, 3)
+    assert week(b) == 0
+    b.get_by_role("button", name="Step").click()
+    wait_week(b, 1)
+    assert week(a) == 3
+    ctx_a.close()
+    ctx_b.close()
+
+
+def test_about_and_model_description_tabs(url, browser):
+    ctx, page = open_page(browser, url, [])
+    page.get_by_role("tab", name="About").click()
+    page.get_by_text("THINGS TO NOTICE").wait_for(timeout=10_000)
+    page.get_by_role("tab", name="Model description (ODD)").click()
+    page.get_by_text("Process overview and scheduling").first.wait_for(timeout=10_000)
+    ctx.close()
+
+
+def test_red_bead_tab_in_the_browser(url, browser):
+    ctx, page = open_page(browser, url, [])
+    page.get_by_role("tab", name="Red beads").click()
+    page.get_by_role("button", name="Next day").click()
+    page.get_by_text("merit award", exact=False).first.wait_for(timeout=20_000)
+    assert "Day 1" in page.content()
+    ctx.close()
