@@ -1,0 +1,1 @@
+"""Benchmarks for the whole project: ``python -m benchmarks`` (see docs/performance.md)."""
