@@ -269,12 +269,14 @@ class Citizens:
 
     def assess(self, rng: np.random.Generator) -> None:
         """Wellbeing follows needs; the indicator mixes (old) wellbeing with milestones."""
-        m = self.model
+        m, ms = self.model, self.model.measure
         self.wellbeing = 1 - self.needs @ m.values
-        a = m.p["measure_alignment"]
-        b = np.sqrt(1 - a * a)
-        old = 1 - self.needs @ VALUES_BEFORE  # the measure was designed for the old priorities
-        self.indicator = (a * old + b * self.milestones) / (a + b)
+        if ms.reported:  # citizens say how life is going, by what matters to them now
+            self.indicator = self.wellbeing
+        else:  # the indicator keeps the weights it was designed with, whatever matters now
+            scored = 1 - self.needs @ ms.weights
+            a, b = ms.alignment, ms.focus
+            self.indicator = (a * scored + b * self.milestones) / (a + b)
         noise = rng.normal(0, 1, len(self.trust)) * m.p["outcome_noise"]
         self.achieved = self.indicator + noise >= m.p["outcome_threshold"]
 
@@ -358,9 +360,9 @@ class Workers:
         p, lv = self.model.p, self.model.levers
         k = len(self.skill)
         self.stake = lv.incentive * (1 + lv.sanctions * self.pressure())
-        mu, sd = self.motivation, p["perception_noise"]
-        a = p["measure_alignment"]
-        b = np.sqrt(1 - a * a)
+        mu, sd, ms = self.motivation, p["perception_noise"], self.model.measure
+        a = ms.alignment * ms.fit(VALUES_BEFORE)  # workers see the measure as it was designed
+        b = ms.focus
         steer = self.stake * self.belief[:, 0]
         returns = np.column_stack(
             [
@@ -379,7 +381,9 @@ class Workers:
         )
         utility[:, 1] -= penalty
         choice = _choose(utility - HURDLE, p["choice_noise"], u)
-        self.creams, self.misreports = choice[:, 0], choice[:, 1] & lv.has_target
+        # Records citizens make themselves leave a worker nothing to invent.
+        writes = lv.has_target and not ms.reported
+        self.creams, self.misreports = choice[:, 0], choice[:, 1] & writes
         self.used[:, 0] += self.m / np.maximum(self.h + self.m, 1e-12)
         self.used[:, 1] += self.creams
         self.used[:, 2] += self.misreports
@@ -414,12 +418,18 @@ class Workers:
         rows, who = np.flatnonzero(seen), w[seen]
         visits = np.maximum(capacity[who], 1)
         help_ = self.h[who] / visits * self.skill[who]
-        # Bespoke help targets the domain that matters most now, if the worker knows it
-        # and is free to act on it; otherwise help lands in a domain at random.
+        # Bespoke help aims at the domain that matters most to the worker: what matters to the
+        # citizen now (by concern) and what the indicator scores (by stake). It lands there if
+        # the worker knows what works and is free to act on it; otherwise in a domain at random.
         best = np.argmax(c.needs[rows] * m.values, axis=1)
+        ms = m.measure
+        pull = self.stake[who] * self.belief[who, 0] * ms.alignment * (not ms.reported)
+        aim = self.motivation[who, None] * m.values + pull[:, None] * ms.weights
+        aim = np.argmax(c.needs[rows] * aim, axis=1)
+        aim = np.where(pull + self.motivation[who] > 0, aim, best)
         luck, guess = rng.random(n)[rows], rng.integers(0, len(DOMAINS), n)[rows]
         knows = luck < self.knowledge[who] * (0.5 + 0.5 * lv.autonomy)
-        domain = np.where(knows, best, guess)
+        domain = np.where(knows, aim, guess)
         spec = self.domain[who]
         referred = (spec >= 0) & (spec != domain)
         help_ = np.where(referred, help_ * REFERRAL_EFFICIENCY, help_)

@@ -17,6 +17,7 @@ import numpy as np
 
 from sim import metrics
 from sim.agents import VALUES_AFTER, VALUES_BEFORE, Citizen, Citizens, Manager, Workers
+from sim.measures import Measure, measure
 from sim.params import PARAMS, validate
 from sim.regimes import PRESETS, Levers, Regime
 
@@ -63,6 +64,7 @@ class AccountabilityModel(mesa.Model):
         self.regime: Regime = PRESETS[self.p["regime"]]
         self.levers: Levers = self.regime.levers(self.p)
         self.values = VALUES_BEFORE.copy()
+        self.measure: Measure = measure(self.p, VALUES_BEFORE)
         self.economy = 0.0
         self.citizens = Citizens(self, self.streams["citizens"])
         self.workers = Workers(self, self.streams["staff"])

@@ -37,7 +37,11 @@ def parameters(draw):
         "dismiss_after": draw(st.integers(1, 4)),
     }
     for p in PARAMS.values():
-        if p.name not in SMALL:
+        if p.name in SMALL:
+            continue
+        if p.kind is str:
+            values[p.name] = draw(st.sampled_from(p.choices))
+        else:
             values[p.name] = draw(st.floats(p.low, p.high, allow_nan=False))
     return values
 

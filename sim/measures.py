@@ -1,0 +1,57 @@
+"""What the service measures: the one place where the choice of measure changes the model.
+
+The outcome indicator scores citizens' needs in the *measured* life domains, mixed with
+milestones that only the indicator counts (``measure_alignment`` sets the mix, Baker 2002), and
+workers record it. The room in a masterclass can "give up and replace" the measure: score other
+domains, or let citizens report their own wellbeing, which workers can neither steer by
+milestone work nor write up themselves. Agents read the resulting ``Measure``; no rule says how
+they respond to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+DOMAIN_SETS = {
+    "all": (0, 1, 2, 3),
+    "income": (0,),
+    "income+housing": (0, 1),
+    "health+relationships": (2, 3),
+}
+
+
+@dataclass(frozen=True)
+class Measure:
+    """The measure in the units the agents use.
+
+    Attributes:
+        weights: Weight of each life domain in the indicator's wellbeing part (sums to 1).
+        alignment: Weight of wellbeing in the measured domains (``a``, the cosine with value).
+        focus: Weight of milestones that only the indicator counts (``b = sqrt(1 - a**2)``).
+        reported: Citizens report their own wellbeing, in every domain as they value it now.
+    """
+
+    weights: np.ndarray
+    alignment: float
+    focus: float
+    reported: bool
+
+    def fit(self, values: np.ndarray) -> float:
+        """How much of bespoke help's value the indicator sees: cosine of weights and values."""
+        if self.reported or np.array_equal(self.weights, values):
+            return 1.0
+        return float(self.weights @ values / np.linalg.norm(self.weights) / np.linalg.norm(values))
+
+
+def measure(p: dict[str, Any], design: np.ndarray) -> Measure:
+    """The measure set by the parameters, for a service designed around ``design`` values."""
+    if p["measure"] == "citizen_reported":
+        return Measure(weights=design, alignment=1.0, focus=0.0, reported=True)
+    keep = np.zeros(len(design), dtype=bool)
+    keep[list(DOMAIN_SETS[p["measured_domains"]])] = True
+    weights = design if keep.all() else np.where(keep, design, 0) / design[keep].sum()
+    a = p["measure_alignment"]
+    return Measure(weights=weights, alignment=a, focus=float(np.sqrt(1 - a * a)), reported=False)
