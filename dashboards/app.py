@@ -3,6 +3,9 @@
 Run with ``solara run dashboards/app.py`` (http://localhost:8765). Every browser session owns two
 models built from one seed, so both sides meet the same citizens and the same bad luck; one
 learner's Step never moves another's simulation.
+
+Play steps the session's ``Twin`` from a worker thread while buttons and sliders act on it from
+the UI thread; the twin's lock and generation keep them apart (see dashboards.twin).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from dashboards.live import LiveCharts, LivePicture
 from dashboards.redbead import RedBeads
 from dashboards.scenarios import SCENARIOS
 from dashboards.twin import Twin
-from sim.params import PARAMS
+from sim.params import PARAMS, ParamError
 
 HERE = Path(__file__).resolve().parent
 ODD = HERE.parent / "docs" / "ODD.md"
@@ -41,6 +44,7 @@ DASHBOARD_MAX = {"n_citizens": 3000, "n_workers": 150, "n_managers": 15}  # keep
 SPEEDS = {"slow": 1.0, "normal": 0.3, "fast": 0.05}  # seconds between weeks
 CATCH_UP = 8  # most weeks stepped between two frames when the server is busy
 FRAME_WAIT = 10.0  # seconds a playing session waits for its last frame before going on
+PAUSE_POLL = 0.05  # most seconds Play sleeps between checks that it is still wanted
 STYLE = {"font-size": "1.05em", "line-height": "1.5", "max-width": "60em", "padding": "1em"}
 BOLD = {"font-weight": "bold", "display": "block", "margin": "0.8em 0 0.3em"}
 
@@ -77,22 +81,31 @@ def Control(name: str, value, on_value):
     )
 
 
-@solara.component
-def Counters(twin: Twin, tick: int):
-    """The week and each side's headline figures, in words (``tick`` forces a redraw)."""
+def scenario_extras(name: str) -> dict:
+    """A scenario's settings that have no slider; the sliders' own values come from the user."""
+    return {k: v for k, v in SCENARIOS[name].items() if k not in CONTROLS}
+
+
+def headlines(frames: dict) -> list[str]:
+    """Each side's latest figures in words, one HTML line a side."""
     rows = []
-    for side, model in twin.models.items():
-        df = model.frame()
+    for label, df in frames.items():
         if len(df):
             last = df.iloc[-1]
             rows.append(
-                f"<b>{twin.label(side)}</b>: reported {last.measured_performance:.0%}, "
+                f"<b>{label}</b>: reported {last.measured_performance:.0%}, "
                 f"really {last.true_performance:.0%}, "
                 f"parked {last.parked_share:.0%}, trust {last.citizen_trust:.2f}"
             )
+    return rows
+
+
+@solara.component
+def Counters(week: int, rows: list[str]):
+    """The week and each side's headline figures, in words."""
     solara.HTML(
         tag="div",
-        unsafe_innerHTML=f"<h2>Week {twin.week}</h2>" + "<br>".join(rows),
+        unsafe_innerHTML=f"<h2>Week {week}</h2>" + "<br>".join(rows),
         style={"font-size": "1.15em", "padding": "0 1em"},
     )
 
@@ -106,10 +119,15 @@ def Compare(twin: Twin, tick: solara.Reactive[int]):
     """
     charts = solara.use_memo(lambda: LiveCharts(list(twin.frames())), [])
     picture = solara.use_memo(lambda: LivePicture(twin), [])
-    Counters(twin, tick.value)
-    solara.Image(charts.render(twin.frames()), format="jpeg")
-    solara.Image(picture.render(), format="jpeg")
-    twin.shown = tick.value  # lets Play wait for this frame instead of queueing more
+    shown = tick.value
+    # One consistent week: the picture reads the models' live arrays, which Play would otherwise
+    # change halfway through a frame.
+    with twin.lock:
+        week, frames, agents = twin.week, twin.frames(), picture.render()
+    Counters(week, headlines(frames))
+    solara.Image(charts.render(frames), format="jpeg")
+    solara.Image(agents, format="jpeg")
+    twin.shown = shown  # lets Play wait for this frame instead of queueing more
 
 
 @solara.component
@@ -144,57 +162,85 @@ def Page():
     params = solara.use_reactive({name: PARAMS[name].default for name in CONTROLS})
     seed = solara.use_reactive(twin.seed)
     scenario = solara.use_reactive("Default service")
+    problem = solara.use_reactive("")  # why the last change was not applied
 
     def redraw():
         tick.value += 1
 
-    def rebuild(extra=None, new_seed=None):
-        twin.reset({**params.value, **(extra or {})}, seed.value if new_seed is None else new_seed)
+    def rebuild(values: dict, new_seed: int, extras: dict) -> bool:
+        # The twin checks everything before it replaces anything, so a rejected change leaves
+        # the running models alone and the user sees why.
+        try:
+            twin.reset(values | extras, new_seed)
+        except ParamError as e:
+            problem.value = f"Not applied, both sides run as before: {e}"
+            return False
+        # The rebuild retired any Play loop (new generation): show Play again, not Pause.
+        playing.value = False
+        problem.value = ""
         redraw()
+        return True
 
     def set_param(name):
         def on_value(value):
             params.value = {**params.value, name: value}
-            rebuild(SCENARIOS[scenario.value] | {name: value})
+            rebuild(params.value, seed.value, scenario_extras(scenario.value))
 
         return on_value
+
+    def set_seed(value):
+        if rebuild(params.value, value, scenario_extras(scenario.value)):
+            seed.value = twin.seed
 
     def choose(name):
         scenario.value = name
         params.value = {n: PARAMS[n].default for n in CONTROLS} | {
             k: v for k, v in SCENARIOS[name].items() if k in CONTROLS
         }
-        rebuild(SCENARIOS[name])
+        rebuild(params.value, seed.value, scenario_extras(name))
 
     def play_loop():
         # Weeks fall due at the chosen speed; a frame is requested only once the last one has
         # been drawn, and the weeks that fell due meanwhile are stepped together. On a busy
         # server every session keeps its pace with fewer frames, and none queues up work.
+        if not playing.value:
+            return
+        # Play toggled quickly can leave an older loop running; claiming makes it stop.
+        generation = twin.claim()
+
+        def wanted() -> bool:
+            # is_current turns False when a newer run starts or the session closes, so no loop
+            # outlives its page.
+            return playing.value and twin.generation == generation and task.is_current()
+
         due, last = 0.0, time.perf_counter()
-        while playing.value:
+        while wanted():
             now = time.perf_counter()
             due += (now - last) / SPEEDS[speed.value]
             last = now
             if due < 1:
-                time.sleep(SPEEDS[speed.value] * (1 - due))
+                time.sleep(min(SPEEDS[speed.value] * (1 - due), PAUSE_POLL))
                 continue
             weeks = min(int(due), CATCH_UP)
             due -= int(due)
-            twin.step(weeks)
+            if not twin.step(weeks, generation):
+                return
             redraw()
             deadline = time.monotonic() + FRAME_WAIT
-            while twin.shown < tick.value and playing.value and time.monotonic() < deadline:
+            while twin.shown < tick.value and wanted() and time.monotonic() < deadline:
                 time.sleep(0.01)
 
-    solara.lab.use_task(play_loop, dependencies=[playing.value], prefer_threaded=True)
+    task = solara.lab.use_task(play_loop, dependencies=[playing.value], prefer_threaded=True)
 
     def step():
         twin.step()
         redraw()
 
     def reset():
+        # Restarts the settings the models run with; a rejected change stays rejected.
         playing.value = False
-        rebuild(SCENARIOS[scenario.value])
+        twin.reset()
+        redraw()
 
     solara.Title("Accountability Lab")
     with solara.Columns([1, 3], style={"align-items": "flex-start"}):
@@ -219,10 +265,9 @@ def Page():
                 solara.Button("Reset", on_click=reset, icon_name="mdi-restore")
             solara.Select("Speed", values=list(SPEEDS), value=speed)
             solara.Select("Scenario", values=list(SCENARIOS), value=scenario.value, on_value=choose)
+            # A plain value, not the reactive: a rejected seed must not become the session's seed.
             solara.InputInt(
-                "Seed (same seed, same citizens and luck)",
-                value=seed,
-                on_value=lambda s: rebuild(SCENARIOS[scenario.value], s),
+                "Seed (same seed, same citizens and luck)", value=seed.value, on_value=set_seed
             )
             solara.Text("Mid-run moves", style=BOLD)
             Moves(twin, tick, redraw)
@@ -240,6 +285,8 @@ def Page():
                 mime_type="text/csv",
             )
             solara.Text("Parameters (a change restarts both sides, same seed)", style=BOLD)
+            if problem.value:  # beside the sliders, where most rejected changes come from
+                solara.Warning(problem.value, dense=True)
             for name in CONTROLS:
                 Control(name, params.value[name], set_param(name))
         with solara.lab.Tabs():

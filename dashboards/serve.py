@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -108,6 +108,41 @@ def open_page(
 def week(page) -> int:
     """The week shown on a dashboard page."""
     return int(page.locator("h2").first.inner_text().split()[-1])
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 30, what: str = "condition") -> None:
+    """Poll ``condition`` until it holds.
+
+    Args:
+        condition: Checked every 50 ms.
+        timeout: Seconds before giving up.
+        what: Named in the error.
+
+    Raises:
+        TimeoutError: ``condition`` still did not hold after ``timeout`` seconds.
+    """
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} did not hold within {timeout} s")
+        time.sleep(0.05)
+
+
+def steady_week(page, quiet: float = 1.0, timeout: float = 20) -> int:
+    """Wait until the page's week has not changed for ``quiet`` seconds; return it.
+
+    Raises:
+        TimeoutError: The week was still changing after ``timeout`` seconds.
+    """
+    deadline = time.monotonic() + timeout
+    shown, since = week(page), time.monotonic()
+    while time.monotonic() - since < quiet:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"week still changing after {timeout} s (now {shown})")
+        time.sleep(0.05)
+        if (now := week(page)) != shown:
+            shown, since = now, time.monotonic()
+    return shown
 
 
 def wait_week(page, n: int, timeout: float = 20) -> float:

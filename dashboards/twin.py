@@ -1,22 +1,48 @@
 """Two models in lockstep: the same service, citizens and luck under two regimes.
 
 One ``Twin`` belongs to one browser session. It knows nothing of Solara, so it can be tested and
-benchmarked on its own.
+benchmarked on its own. The dashboard's Play loop steps it from a worker thread while buttons and
+sliders act on it from the UI thread, so every method takes the twin's lock.
 """
 
 from __future__ import annotations
 
 import io
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from sim.model import AccountabilityModel
-from sim.params import validate
+from sim.params import ParamError, validate
 
 SIDES = ("left", "right")
 DEFAULT_REGIMES = {"left": "outcomes", "right": "learning"}
+# NumPy takes any non-negative integer, but a seed is typed into a browser box and written to
+# CSV: 32 bits keep it exact everywhere (JavaScript numbers lose integers above 2**53).
+MAX_SEED = 2**32 - 1
+
+
+def check_seed(seed: Any) -> int:
+    """Return ``seed`` as an int, or raise ParamError with a one-line message.
+
+    Args:
+        seed: A seed typed by the user (any integer-like value).
+
+    Returns:
+        The seed as a Python int.
+
+    Raises:
+        ParamError: The seed is not a whole number from 0 to MAX_SEED.
+    """
+    allowed = f"use a whole number from 0 to {MAX_SEED}"
+    if isinstance(seed, bool) or not hasattr(seed, "__index__"):
+        raise ParamError(f"seed={seed!r} is not a whole number: {allowed}")
+    seed = int(seed)
+    if not 0 <= seed <= MAX_SEED:
+        raise ParamError(f"seed={seed} is out of range: {allowed}")
+    return seed
 
 
 @dataclass
@@ -29,6 +55,10 @@ class Twin:
         regimes: Regime each side starts in.
         models: The two Mesa models, by side.
         shown: Redraw counter of the last frame drawn, so Play never runs ahead of the screen.
+        shifted: What counts as good has changed (once a run).
+        generation: Bumped by every reset and every ``claim``; a Play loop holding an older one
+            stops, so only one loop ever steps and never the models a reset rebuilt.
+        lock: Held by every method, so a step never interleaves with a reset or a move.
     """
 
     params: dict[str, Any] = field(default_factory=dict)
@@ -36,60 +66,103 @@ class Twin:
     regimes: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_REGIMES))
     models: dict[str, AccountabilityModel] = field(default_factory=dict)
     shown: int = 0  # the last frame the dashboard drew (see dashboards.app.Compare)
-    shifted: bool = False  # what counts as good has changed (once a run)
+    shifted: bool = False
+    generation: int = 0
+    lock: threading.RLock = field(
+        default_factory=threading.RLock, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         self.reset()
 
-    def reset(self, params: dict[str, Any] | None = None, seed: int | None = None) -> None:
-        """Rebuild both sides from the same seed, optionally with new parameters."""
-        if params is not None:
-            validate(params)
-            self.params = dict(params)
-        if seed is not None:
-            self.seed = int(seed)
-        self.shifted = False
-        self.models = {
-            side: AccountabilityModel(rng=self.seed, **(self.params | {"regime": regime}))
+    def reset(self, params: dict[str, Any] | None = None, seed: Any = None) -> None:
+        """Rebuild both sides from the same seed, optionally with new parameters.
+
+        Everything is checked and both models are built before anything is replaced, so a
+        rejected change leaves the running models, parameters and seed as they were.
+
+        Args:
+            params: New parameters for both sides (the regime aside); None keeps the current ones.
+            seed: New seed for both sides; None keeps the current one.
+
+        Raises:
+            sim.params.ParamError: A parameter or the seed is not allowed (one line for the user).
+        """
+        with self.lock:
+            new_params = self.params if params is None else dict(params)
+            new_seed = self.seed if seed is None else check_seed(seed)
+        validate(new_params)
+        # Built outside the lock: a Play loop keeps stepping the old models meanwhile.
+        models = {
+            side: AccountabilityModel(rng=new_seed, **(new_params | {"regime": regime}))
             for side, regime in self.regimes.items()
         }
+        with self.lock:
+            self.params, self.seed, self.models = new_params, new_seed, models
+            self.shifted = False
+            self.generation += 1
+
+    def claim(self) -> int:
+        """Make the caller the only Play loop allowed to step; return its generation."""
+        with self.lock:
+            self.generation += 1
+            return self.generation
 
     @property
     def week(self) -> int:
         """Weeks simulated so far."""
-        return self.models["left"].steps
+        with self.lock:
+            return self.models["left"].steps
 
-    def step(self, weeks: int = 1) -> None:
-        """Advance both sides together."""
-        for _ in range(weeks):
-            for model in self.models.values():
-                model.step()
+    def step(self, weeks: int = 1, generation: int | None = None) -> bool:
+        """Advance both sides together.
+
+        Args:
+            weeks: Weeks to simulate.
+            generation: What ``claim`` returned to a Play loop; if a reset or a newer loop has
+                come since, nothing is stepped. None (a Step button) always steps.
+
+        Returns:
+            Whether the weeks were stepped.
+        """
+        with self.lock:
+            if generation is not None and generation != self.generation:
+                return False
+            for _ in range(weeks):
+                for model in self.models.values():
+                    model.step()
+            return True
 
     def switch(self, side: str, regime: str) -> None:
         """Change one side's regime from now on (rebuilding the ship whilst sailing)."""
-        self.models[side].switch_regime(regime)
+        with self.lock:
+            self.models[side].switch_regime(regime)
 
     def shift(self) -> None:
         """What counts as good changes, on both sides at once (once a run)."""
-        self.shifted = True
-        for model in self.models.values():
-            model.shift_environment()
+        with self.lock:
+            self.shifted = True
+            for model in self.models.values():
+                model.shift_environment()
 
     def frames(self) -> dict[str, pd.DataFrame]:
         """Each side's weekly rows, labelled by the side's starting regime."""
-        return {self.label(side): m.frame() for side, m in self.models.items()}
+        with self.lock:
+            return {self.label(side): m.frame() for side, m in self.models.items()}
 
     def label(self, side: str) -> str:
         """A side's name in charts: its starting regime, and its current one if it switched."""
-        start, now = self.regimes[side], self.models[side].regime.name
+        with self.lock:
+            start, now = self.regimes[side], self.models[side].regime.name
         return start if start == now else f"{start} → {now}"
 
     def csv(self) -> bytes:
         """Both sides' weekly rows as one CSV, for download."""
-        rows = [
-            df.assign(side=side, seed=self.seed)
-            for side, df in zip(SIDES, (m.frame() for m in self.models.values()), strict=True)
-        ]
+        with self.lock:
+            rows = [
+                df.assign(side=side, seed=self.seed)
+                for side, df in zip(SIDES, (m.frame() for m in self.models.values()), strict=True)
+            ]
         buf = io.StringIO()
         pd.concat(rows, ignore_index=True).to_csv(buf, index=False)
         return buf.getvalue().encode()

@@ -6,11 +6,19 @@ installs chromium.
 """
 
 import os
-import time
 
 import pytest
 
-from dashboards.serve import CHROMIUM, CHROMIUM_ARGS, open_page, server, wait_week, week
+from dashboards.serve import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    open_page,
+    server,
+    steady_week,
+    wait_for,
+    wait_week,
+    week,
+)
 
 playwright = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extra")
 pytestmark = [
@@ -42,15 +50,10 @@ def test_offline_page_steps_plays_and_pauses(url, browser, tmp_path):
     wait_week(page, 2)
     assert page.locator("img").first.get_attribute("src") != first
     page.get_by_role("button", name="Play").click()
-    deadline = time.monotonic() + 30
-    while week(page) < 5:
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
+    wait_for(lambda: week(page) >= 5, what="Play reaching week 5")
     page.get_by_role("button", name="Pause").click()
-    time.sleep(1.0)
-    paused = week(page)
-    time.sleep(1.5)
-    assert week(page) == paused
+    paused = steady_week(page)
+    assert paused >= 5 and page.get_by_role("button", name="Play").is_enabled()
     assert "reported" in page.content() and "really" in page.content()
     page.screenshot(path=str(tmp_path / "dashboard.png"))
     assert blocked == [], blocked
@@ -72,6 +75,38 @@ def test_parameter_change_and_regime_switch(url, browser):
     page.get_by_role("button", name="Step").click()
     wait_week(page, 2)
     page.get_by_text("outcomes → learning").first.wait_for(timeout=10_000)
+    ctx.close()
+
+
+def test_play_toggled_quickly_then_reset_stays_at_week_zero(url, browser):
+    ctx, page = open_page(browser, url, [])
+    play, pause = (page.get_by_role("button", name=n) for n in ("Play", "Pause"))
+    for _ in range(3):  # each Play starts a loop; only the newest may step
+        play.click()
+        pause.click()
+    play.click()
+    wait_for(lambda: week(page) >= 2, what="Play reaching week 2")
+    page.get_by_role("button", name="Reset").click()
+    wait_week(page, 0)
+    assert steady_week(page) == 0  # no loop from before the reset steps the new models
+    assert play.is_enabled()
+    ctx.close()
+
+
+def test_rejected_seed_and_combination_are_explained(url, browser):
+    ctx, page = open_page(browser, url, [])
+    page.get_by_role("button", name="Step").click()
+    wait_week(page, 1)
+    seed = page.get_by_label("Seed (same seed, same citizens and luck)")
+    seed.fill("-1")
+    seed.press("Enter")
+    page.get_by_text("Not applied").first.wait_for(timeout=10_000)
+    assert "seed=-1 is out of range" in page.content()
+    assert steady_week(page) == 1  # the running models were kept
+    seed.fill("5")
+    seed.press("Enter")
+    wait_week(page, 0)
+    wait_for(lambda: "Not applied" not in page.content(), what="the warning clearing")
     ctx.close()
 
 

@@ -1,15 +1,21 @@
 """The dashboard rendered without a browser (solara.render), and its per-session state."""
 
+import re
+import threading
+import time
+from unittest import mock
+
 import ipyvuetify as v
 import ipywidgets as w
 import numpy as np
 import pytest
 import solara
 
+from dashboards import app
 from dashboards.app import CONTROLS, Page
 from dashboards.live import LiveCharts, LivePicture
-from dashboards.twin import Twin
-from sim.params import PARAMS
+from dashboards.twin import MAX_SEED, Twin
+from sim.params import PARAMS, ParamError
 
 
 def _walk(widget, seen=None):
@@ -23,9 +29,52 @@ def _walk(widget, seen=None):
             yield from _walk(child, seen)
 
 
+def eventually(condition, timeout: float = 30, what: str = "condition"):
+    """Poll ``condition`` until it holds; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not hold within {timeout} s")
+        time.sleep(0.02)
+
+
+def steady(read, quiet: float = 1.0, timeout: float = 20):
+    """Wait until ``read()`` has not changed for ``quiet`` seconds; return its value."""
+    deadline = time.monotonic() + timeout
+    value, since = read(), time.monotonic()
+    while time.monotonic() - since < quiet:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still changing after {timeout} s (now {value})")
+        time.sleep(0.05)
+        if (now := read()) != value:
+            value, since = now, time.monotonic()
+    return value
+
+
 class Rendered:
+    """One session's page, rendered headless, with the Twin its Page built."""
+
     def __init__(self):
-        self.box, self.rc = solara.render(Page(), handle_error=False)
+        made = []
+
+        def make():
+            made.append(Twin())
+            return made[-1]
+
+        # Page builds its Twin once per session; recording it lets tests inspect that session's
+        # models rather than trusting the page text alone.
+        with mock.patch.object(app, "Twin", make):
+            self.box, self.rc = solara.render(Page(), handle_error=False)
+        assert len(made) == 1, "each rendered page builds exactly one Twin"
+        self.twin = made[0]
+
+    def week(self):
+        """The week this page shows."""
+        return int(re.search(r"Week (\d+)", self.text()).group(1))
+
+    def pause(self):
+        if not self.button("Pause").disabled:
+            self.click("Pause")
 
     def button(self, label):
         return next(b for b in self.rc.find(v.Btn).widgets if label in b.children)
@@ -52,6 +101,29 @@ class Rendered:
 
     def slider(self, label):
         return next(s for s in self.rc.find(v.Slider).widgets if s.label == label)
+
+    def warnings(self):
+        """The text of every warning on the page."""
+        alerts = self.rc.find(v.Alert).widgets
+        return " ".join(c for a in alerts for c in a.children if isinstance(c, str))
+
+    def select(self, label, value):
+        next(s for s in self.rc.find(v.Select).widgets if s.label == label).v_model = value
+
+    def type_seed(self, text):
+        """Type into the seed box and press Enter (the box commits on Enter or blur)."""
+        box = next(t for t in self.rc.find(v.TextField).widgets if t.label.startswith("Seed"))
+        box.v_model = text
+        box.fire_event("keyup.enter", {})
+
+
+@pytest.fixture
+def page():
+    """A rendered page whose Play loop is stopped afterwards, pass or fail."""
+    rendered = Rendered()
+    yield rendered
+    rendered.pause()
+    rendered.twin.claim()  # any loop still running holds an old generation and stops
 
 
 def test_buttons_have_accessible_names():
@@ -108,9 +180,133 @@ def test_switching_regime_mid_run_relabels_the_side():
 
 def test_two_sessions_own_their_models():
     a, b = Rendered(), Rendered()
+    assert a.twin is not b.twin
+    assert not set(map(id, a.twin.models.values())) & set(map(id, b.twin.models.values()))
     for _ in range(3):
         a.click("Step")
-    assert "Week 3" in a.text() and "Week 0" in b.text()
+    assert (a.week(), a.twin.week) == (3, 3)
+    assert (b.week(), b.twin.week) == (0, 0)
+    b.click("Step")
+    assert (a.twin.week, b.twin.week) == (3, 1)
+
+
+def test_seed_and_a_changed_parameter_reach_both_models(page):
+    page.click("Step")
+    page.slider("Incentive strength").v_model = 1.5
+    assert page.week() == 0
+    for model in page.twin.models.values():
+        assert model.p["incentive_strength"] == 1.5
+        assert model.seed == page.twin.seed
+    page.type_seed("7")
+    left, right = page.twin.models["left"], page.twin.models["right"]
+    assert left.seed == right.seed == page.twin.seed == 7
+    assert left.p["incentive_strength"] == right.p["incentive_strength"] == 1.5
+    np.testing.assert_array_equal(left.citizens.complexity, right.citizens.complexity)
+    assert left.p["regime"] == "outcomes" and right.p["regime"] == "learning"
+
+
+def test_play_advances_pause_stops_and_reset_returns_to_week_zero(page):
+    page.click("Play")
+    assert page.button("Play").disabled and page.button("Step").disabled
+    eventually(lambda: page.week() >= 3, what="Play advancing to week 3")
+    page.click("Pause")
+    paused = steady(page.week)
+    assert paused >= 3 and page.twin.week == paused
+    assert not page.button("Play").disabled
+    page.click("Reset")
+    eventually(lambda: page.week() == 0 and page.twin.week == 0, what="Reset to week 0")
+    assert steady(lambda: page.twin.week) == 0
+
+
+def test_a_parameter_change_while_playing_stops_the_old_loop(page):
+    page.click("Play")
+    eventually(lambda: page.week() >= 2, what="Play advancing to week 2")
+    page.slider("Audit rate").v_model = 0.2
+    # The rebuilt models stay at week 0: the loop that was playing must not step them.
+    assert steady(lambda: page.twin.week) == 0
+    assert page.week() == 0 and not page.button("Play").disabled
+    page.click("Play")
+    eventually(lambda: page.week() >= 1, what="Play after the change")
+
+
+def test_a_slider_keeps_its_value_under_a_scenario_that_sets_it():
+    page = Rendered()
+    page.select("Scenario", "Strong targets, weak measure")
+    assert page.twin.models["left"].p["incentive_strength"] == 1.2
+    page.slider("Incentive strength").v_model = 0.9
+    page.slider("Audit rate").v_model = 0.2
+    for model in page.twin.models.values():
+        assert model.p["incentive_strength"] == 0.9  # the scenario's 1.2 must not come back
+        assert model.p["audit_rate"] == 0.2
+        assert model.p["measure_alignment"] == 0.4  # the scenario still sets the others
+    assert page.slider("Incentive strength").v_model == 0.9
+
+
+def test_a_scenario_setting_without_a_slider_survives_slider_changes():
+    page = Rendered()
+    page.select("Scenario", "Specialist silos")
+    page.slider("Audit rate").v_model = 0.2
+    assert page.twin.models["right"].p["specialisation"] == 0.8
+
+
+def test_an_invalid_combination_is_shown_and_keeps_the_running_models():
+    page = Rendered()
+    page.click("Step")
+    before = dict(page.twin.models)
+    page.slider("Citizens").v_model = 10  # fewer citizens than the 30 workers
+    assert "n_workers=30 exceeds n_citizens=10" in page.warnings()
+    assert page.twin.models == before and page.week() == 1
+    page.click("Step")  # the old models keep running
+    assert page.week() == 2
+    page.slider("Workers").v_model = 10  # the next valid change applies and clears the message
+    assert page.warnings() == "" and page.week() == 0
+    assert page.twin.models["left"].p["n_citizens"] == page.twin.models["left"].p["n_workers"] == 10
+
+
+@pytest.mark.parametrize("typed", ["-1", str(MAX_SEED + 1), "9" * 40])
+def test_a_bad_seed_is_shown_and_keeps_the_running_models(typed):
+    page = Rendered()
+    page.click("Step")
+    before = dict(page.twin.models)
+    page.type_seed(typed)
+    assert "seed=" in page.warnings() and "is out of range" in page.warnings()
+    assert page.twin.models == before and page.twin.seed == 1 and page.week() == 1
+    page.click("Reset")  # restarts the running settings, not the rejected seed
+    assert page.week() == 0 and page.twin.seed == 1
+    page.type_seed("4")
+    assert page.warnings() == "" and page.twin.seed == 4
+    assert all(m.seed == 4 for m in page.twin.models.values())
+
+
+def test_a_rejected_reset_leaves_the_twin_as_it_was():
+    twin = Twin(seed=3)
+    twin.step(2)
+    models, params = dict(twin.models), dict(twin.params)
+    for params_, seed in (({"n_workers": 50, "n_citizens": 10}, None), (None, -1)):
+        with pytest.raises(ParamError):
+            twin.reset(params_, seed)
+        assert twin.models == models and twin.params == params and twin.seed == 3
+    assert twin.week == 2
+
+
+def test_a_reset_or_a_newer_loop_stops_an_older_play_loop():
+    twin = Twin()
+    old = twin.claim()
+    new = twin.claim()
+    assert not twin.step(1, old) and twin.week == 0  # only the newest loop steps
+    assert twin.step(1, new) and twin.week == 1
+    stepping = threading.Event()
+
+    def loop():
+        while twin.step(1, new):
+            stepping.set()
+
+    thread = threading.Thread(target=loop)
+    thread.start()
+    assert stepping.wait(30)
+    twin.reset()  # while the loop steps in its thread
+    thread.join(30)
+    assert not thread.is_alive() and twin.week == 0
 
 
 def test_twin_shares_citizens_and_luck_and_exports_csv():
