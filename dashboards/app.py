@@ -20,7 +20,9 @@ from markdown_it import MarkdownIt
 from dashboards.charts import charts_figure, png
 from dashboards.live import LiveCharts, LivePicture
 from dashboards.redbead import RedBeads
+from dashboards.replace import GiveUpAndReplace
 from dashboards.scenarios import SCENARIOS
+from dashboards.story import StoryMode
 from dashboards.twin import Twin
 from sim.params import PARAMS, ParamError
 
@@ -292,8 +294,12 @@ def Page():
         with solara.lab.Tabs():
             with solara.lab.Tab("Compare"):
                 Compare(twin, tick)
+            with solara.lab.Tab("Story"):
+                StoryMode()
             with solara.lab.Tab("Red beads"):
                 RedBeads()
+            with solara.lab.Tab("Give up and Replace"):
+                GiveUpAndReplace()
             with solara.lab.Tab("About"):
                 solara.HTML(tag="div", unsafe_innerHTML=ABOUT, style=STYLE)
             with solara.lab.Tab("Model description (ODD)"):

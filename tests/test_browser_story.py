@@ -1,0 +1,69 @@
+"""Story mode, red beads and Give up and Replace in a real browser, offline, driven by keyboard.
+
+A presentation clicker sends the same keys (page down/up, arrows), so this is the trainer's show.
+"""
+
+import os
+
+import pytest
+
+from dashboards.serve import CHROMIUM, CHROMIUM_ARGS, open_page, server
+from dashboards.story import ACTS
+
+playwright = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extra")
+pytestmark = [
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs chromium at /usr/bin/chromium"),
+    pytest.mark.browser,
+]
+
+
+@pytest.fixture(scope="module")
+def page():
+    with server() as (url, _), playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        blocked: list[str] = []
+        ctx, page = open_page(browser, url, blocked)
+        yield page
+        assert blocked == [], blocked
+        ctx.close()
+        browser.close()
+
+
+def _act(page, n: int) -> None:
+    page.get_by_text(ACTS[n - 1].title, exact=True).wait_for(timeout=20_000)
+
+
+def test_story_advances_and_goes_back_with_the_keyboard(page):
+    page.get_by_role("tab", name="Story").click()
+    title = page.get_by_text("A story in six acts")
+    title.wait_for(timeout=20_000)
+    title.click()  # focus leaves the tab bar, as when a trainer clicks the slide
+    page.keyboard.press("Space")
+    _act(page, 1)
+    page.keyboard.press("ArrowRight")
+    _act(page, 2)
+    page.keyboard.press("PageDown")
+    _act(page, 3)
+    page.get_by_text("week 65").first.wait_for(timeout=20_000)
+    page.keyboard.press("ArrowLeft")
+    _act(page, 2)
+    page.keyboard.press("PageUp")
+    _act(page, 1)
+
+
+def test_keys_do_nothing_while_another_tab_is_shown(page):
+    page.get_by_role("tab", name="Story").click()
+    page.get_by_role("button", name="Start again").click()
+    page.get_by_text("A story in six acts").wait_for(timeout=20_000)
+    page.get_by_role("tab", name="About").click()
+    page.get_by_text("THINGS TO NOTICE").wait_for(timeout=20_000)
+    page.get_by_text("THINGS TO NOTICE").click()
+    page.keyboard.press("ArrowRight")
+    page.get_by_role("tab", name="Story").click()
+    page.get_by_text("A story in six acts").wait_for(timeout=20_000)
+    assert page.get_by_text(ACTS[0].title, exact=True).count() == 0
+
+
+def test_give_up_and_replace_in_the_browser(page):
+    page.get_by_role("tab", name="Give up and Replace").click()
+    page.get_by_text("workers inventing outcomes").first.wait_for(timeout=20_000)
