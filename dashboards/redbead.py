@@ -15,6 +15,7 @@ INTRO = (
     "puts repeat offenders on probation and fires them after day 3. Every count comes from the "
     "same system: the differences between workers are chance.</p>"
 )
+TABLE_STYLE = "<style>.beads td, .beads th {padding: 0.1em 0.7em; text-align: right}</style>"
 PADDLES = {
     "fair paddle": 0.0,
     "Deming's paddle No. 1 (≈9.4)": -0.07,
@@ -27,16 +28,18 @@ def np_chart(model: RedBeadModel) -> bytes:
     fig = Figure(figsize=(8, 3.6), dpi=80, layout="constrained")
     ax = fig.subplots()
     low, centre, high = model.limits()
-    counts = [(w.name, c) for w in model.workers for c in w.counts]
+    # In time order, as the foreman saw them: day by day, each worker in turn.
+    counts = [
+        (f"{w.name[:3]}\nd{day + 1}", w.counts[day])
+        for day in range(model.steps)
+        for w in model.workers
+        if day < len(w.counts)
+    ]
     x = range(1, len(counts) + 1)
     ax.plot(x, [c for _, c in counts], marker="o", color="#c0392b")
     for level, style in ((low, "--"), (centre, "-"), (high, "--")):
         ax.axhline(level, color="#34495e", ls=style, lw=1)
-    ax.set_xticks(
-        list(x),
-        [f"{n[:3]}\nd{1 + i // max(1, len(model.workers))}" for i, (n, _) in enumerate(counts)],
-        fontsize=7,
-    )
+    ax.set_xticks(list(x), [label for label, _ in counts], fontsize=7)
     ax.set_ylim(0, max(22, high + 2))
     ax.set_ylabel("red beads in 50")
     ax.set_title(f"np chart: centre {centre:.0f}, limits {low:.1f} and {high:.1f}")
@@ -78,7 +81,8 @@ def RedBeads():
     if len(table):
         solara.HTML(
             tag="div",
-            unsafe_innerHTML=f"<h3>Day {day.value}</h3>" + table.to_html(na_rep="fired", border=0),
+            unsafe_innerHTML=f"<h3>Day {day.value}</h3>{TABLE_STYLE}"
+            + table.to_html(na_rep="fired", border=0, classes="beads"),
             style={"font-size": "1.2em"},
         )
         solara.Image(np_chart(model))
