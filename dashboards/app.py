@@ -47,6 +47,7 @@ SPEEDS = {"slow": 1.0, "normal": 0.3, "fast": 0.05}  # seconds between weeks
 CATCH_UP = 8  # most weeks stepped between two frames when the server is busy
 FRAME_WAIT = 10.0  # seconds a playing session waits for its last frame before going on
 PAUSE_POLL = 0.05  # most seconds Play sleeps between checks that it is still wanted
+REPLACE_TAB = 3  # position of "Give up and Replace": its runs wait until it is opened
 STYLE = {"font-size": "1.05em", "line-height": "1.5", "max-width": "60em", "padding": "1em"}
 BOLD = {"font-weight": "bold", "display": "block", "margin": "0.8em 0 0.3em"}
 
@@ -164,6 +165,7 @@ def Page():
     params = solara.use_reactive({name: PARAMS[name].default for name in CONTROLS})
     seed = solara.use_reactive(twin.seed)
     scenario = solara.use_reactive("Default service")
+    tab = solara.use_reactive(0)
     problem = solara.use_reactive("")  # why the last change was not applied
 
     def redraw():
@@ -291,7 +293,7 @@ def Page():
                 solara.Warning(problem.value, dense=True)
             for name in CONTROLS:
                 Control(name, params.value[name], set_param(name))
-        with solara.lab.Tabs():
+        with solara.lab.Tabs(value=tab):
             with solara.lab.Tab("Compare"):
                 Compare(twin, tick)
             with solara.lab.Tab("Story"):
@@ -299,7 +301,7 @@ def Page():
             with solara.lab.Tab("Red beads"):
                 RedBeads()
             with solara.lab.Tab("Give up and Replace"):
-                GiveUpAndReplace()
+                GiveUpAndReplace(active=tab.value == REPLACE_TAB)
             with solara.lab.Tab("About"):
                 solara.HTML(tag="div", unsafe_innerHTML=ABOUT, style=STYLE)
             with solara.lab.Tab("Model description (ODD)"):

@@ -86,11 +86,18 @@ def figure(frames: dict[str, pd.DataFrame], option: str) -> Figure:
 
 
 @solara.component
-def GiveUpAndReplace():
-    """The tab: pick a replacement, see what changes in gaming and in real outcomes."""
+def GiveUpAndReplace(active: bool = True):
+    """The tab: pick a replacement, see what changes in gaming and in real outcomes.
+
+    Args:
+        active: The tab is on screen; the runs wait until it is, so opening the page stays fast.
+    """
     option = solara.use_reactive("Citizens report their own wellbeing")
     seed = solara.use_reactive(1)
-    frames = solara.use_memo(lambda: runs(option.value, seed.value), [option.value, seed.value])
+    frames = solara.use_memo(
+        lambda: runs(option.value, seed.value) if active else None,
+        [option.value, seed.value, active],
+    )
     solara.HTML(
         tag="div",
         unsafe_innerHTML=(
@@ -103,6 +110,8 @@ def GiveUpAndReplace():
     with solara.Row():
         solara.Select("Replace the measure with", values=list(OPTIONS), value=option)
         solara.InputInt("Seed", value=seed)
+    if frames is None:
+        return
     t = table(frames)
     html = "<style>.replace td, .replace th {padding: 0.1em 0.8em}</style>" + t.to_html(
         float_format=lambda v: f"{v:.2f}", border=0, classes="replace"

@@ -145,3 +145,9 @@ def test_the_red_bead_run_the_guide_describes():
         model.step()
     assert not any("fired" in line for line in model.log)
     assert "Day 4: Fay probation (12 red)" in model.log
+
+
+def test_give_up_and_replace_runs_nothing_until_its_tab_is_opened():
+    box, _ = solara.render(GiveUpAndReplace(active=False), handle_error=False)
+    assert "Give up and Replace" in _texts(box)
+    assert "workers inventing outcomes" not in _texts(box)
