@@ -1,7 +1,8 @@
 """Analysis of a results directory.
 
 Summary tables with 95 % CIs, paired differences between regimes, figures (PNG and SVG), and SALib
-Sobol or Morris indices when a sampler was used.
+Sobol or Morris indices when a sampler was used. Everything reads what is stored, so a partial or
+resumed sweep is analysed as far as it goes; only Sobol indices need the whole design.
 """
 
 from __future__ import annotations
@@ -16,27 +17,29 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from experiments.design import problem, samples
-from experiments.spec import Experiment, SpecError, parse
+from experiments.design import problem
+from experiments.spec import OUTPUTS, Experiment, SpecError, parse
 from experiments.store import Store
-from sim.metrics import COLUMNS
 from sim.plots import COLOURS
 
-OUTPUTS = [c for c in COLUMNS if c not in ("step", "regime")]
 DEFAULT_PLOTS = ["gaming_gap", "true_performance", "mean_wellbeing", "parked_share"]
 
 
 def load(directory: str | Path) -> pd.DataFrame:
-    """All stored rows of a results directory as one tidy DataFrame."""
+    """All stored rows of a results directory as one tidy DataFrame, one row per (run, step).
+
+    Raises:
+        SpecError: The directory holds no experiment.
+    """
     store = Store(directory)
     if not store.exists:
         raise SpecError(f"{directory} holds no experiment (no manifest.json)")
     parts = sorted(store.parts.glob("part-*.parquet"))
     if not parts:
         return pd.DataFrame()
-    return pd.concat((pd.read_parquet(p) for p in parts), ignore_index=True).sort_values(
-        ["run_id", "step"], ignore_index=True
-    )
+    df = pd.concat((pd.read_parquet(p) for p in parts), ignore_index=True)
+    # A run is stored once by construction; should a part ever be copied in twice, count it once.
+    return df.drop_duplicates(["run_id", "step"]).sort_values(["run_id", "step"], ignore_index=True)
 
 
 def experiment_of(directory: str | Path) -> Experiment:
@@ -65,16 +68,24 @@ def summary(df: pd.DataFrame, exp: Experiment) -> pd.DataFrame:
 
 
 def paired(df: pd.DataFrame, exp: Experiment) -> pd.DataFrame:
-    """Each regime minus the first, replicate by replicate (common random numbers)."""
-    if len(exp.regimes) < 2:
-        return pd.DataFrame()
+    """Each regime minus the first, replicate by replicate (common random numbers).
+
+    Only pairs with both runs stored count, so a partial sweep gives what it can; a contrast with
+    no pair at all (a regime not yet run) is left out.
+    """
     last = final_rows(df).set_index(["point_id", "replicate", "regime"])[OUTPUTS]
+    present = set(last.index.get_level_values("regime"))
     ref = exp.regimes[0]
     frames = []
     for other in exp.regimes[1:]:
-        diff = (last.xs(other, level="regime") - last.xs(ref, level="regime")).dropna(how="all")
+        if not {ref, other} <= present:
+            continue
+        diff = last.xs(other, level="regime") - last.xs(ref, level="regime")
+        diff = diff.dropna(how="all")
         diff["contrast"] = f"{other} - {ref}"
         frames.append(diff.reset_index())
+    if not frames or all(f.empty for f in frames):
+        return pd.DataFrame()
     diffs = pd.concat(frames, ignore_index=True)
     points = final_rows(df).drop_duplicates("point_id").set_index("point_id")[exp.varied]
     diffs = diffs.join(points, on="point_id")
@@ -82,11 +93,15 @@ def paired(df: pd.DataFrame, exp: Experiment) -> pd.DataFrame:
 
 
 def _save(fig, base: Path) -> list[Path]:
-    paths = [base.with_suffix(".png"), base.with_suffix(".svg")]
+    paths = [base.parent / f"{base.name}.{ext}" for ext in ("png", "svg")]  # names may hold dots
     for p in paths:
         fig.savefig(p, dpi=120)
     plt.close(fig)
     return paths
+
+
+def _label(value: object) -> str:
+    return f"{value:g}" if isinstance(value, int | float | np.number) else str(value)
 
 
 def curve_figure(
@@ -107,7 +122,7 @@ def curve_figure(
                     if not others
                     else f"{regime}, "
                     + ", ".join(
-                        f"{o}={v:g}" for o, v in zip(others, np.atleast_1d(key), strict=True)
+                        f"{o}={_label(v)}" for o, v in zip(others, np.atleast_1d(key), strict=True)
                     )
                 )
                 (line,) = ax.plot(
@@ -155,21 +170,68 @@ def series_figure(df: pd.DataFrame, exp: Experiment, outputs: list[str], out: Pa
     return _save(fig, out)
 
 
+def salib_inputs(df: pd.DataFrame, exp: Experiment) -> dict[str, tuple[np.ndarray, pd.DataFrame]]:
+    """Per regime, the sample X and mean outputs Y that SALib is given, as stored.
+
+    X is read from the stored parameter columns rather than drawn again, so the indices describe
+    the runs that were made. Morris uses every complete trajectory of a partial sweep; Sobol
+    (Saltelli) estimates need every point of the design.
+
+    Raises:
+        SpecError: A regime's stored points are not enough for the method.
+    """
+    method, names = exp.sampler["method"], problem(exp)["names"]
+    size = len(names) + 1 if method == "morris" else exp.n_points
+    finals = final_rows(df)
+    x_all = finals.groupby("point_id")[names].first()
+    means = finals.groupby(["regime", "point_id"])[OUTPUTS].mean()
+    stored = means.index.get_level_values("regime")
+    out = {}
+    blocks = np.arange(exp.n_points).reshape(-1, size)  # the whole design, or Morris trajectories
+    for regime in exp.regimes:
+        y = means.xs(regime) if regime in stored else means.iloc[:0].droplevel("regime")
+        complete = np.isin(blocks, y.index).all(axis=1)
+        if method == "sobol" and not complete.all():
+            raise SpecError(
+                f"sobol indices need the whole design: regime {regime!r} has {len(y)} of "
+                f"{exp.n_points} points stored; run the same command to finish the sweep first"
+            )
+        if method == "morris" and complete.sum() < 2:
+            raise SpecError(
+                f"morris indices need at least 2 complete trajectories: regime {regime!r} has "
+                f"{complete.sum()} of {len(blocks)}; run the same command to finish the sweep"
+            )
+        ids = blocks[complete].ravel()
+        out[regime] = (x_all.loc[ids].to_numpy(dtype=float), y.loc[ids])
+    return out
+
+
 def sensitivity(
-    df: pd.DataFrame, exp: Experiment, outputs: list[str], out: Path
+    inputs: dict[str, tuple[np.ndarray, pd.DataFrame]],
+    exp: Experiment,
+    outputs: list[str],
+    out: Path,
 ) -> tuple[pd.DataFrame, list[Path]]:
-    """SALib Sobol (S1, ST with CIs) or Morris (mu*, sigma) per regime and output."""
+    """SALib Sobol (S1, ST with CIs) or Morris (mu*, sigma) per regime and output.
+
+    Args:
+        inputs: ``salib_inputs`` of the stored runs.
+        exp: The experiment.
+        outputs: Output columns to analyse.
+        out: Figure path without suffix.
+
+    Returns:
+        One row per regime, output and parameter (``points``: design points used), and figures.
+    """
     from SALib.analyze import morris, sobol
 
-    prob, x = problem(exp), samples(exp)
-    means = final_rows(df).groupby(["regime", "point_id"])[outputs].mean()
+    prob = problem(exp)
     rows = []
-    for regime in exp.regimes:
-        y_all = means.xs(regime).reindex(range(len(x)))
+    for regime, (x, y_all) in inputs.items():
         for col in outputs:
             y = y_all[col].to_numpy()
             if np.isnan(y).any():
-                continue  # an incomplete sweep: analyse it when it is finished
+                continue  # an output that is undefined in this regime (e.g. no target to meet)
             if exp.sampler["method"] == "sobol":
                 res = sobol.analyze(prob, y, calc_second_order=False, seed=exp.seed)
                 keys = ["S1", "S1_conf", "ST", "ST_conf"]
@@ -183,6 +245,7 @@ def sensitivity(
                         "output": col,
                         "parameter": name,
                         **{k: float(res[k][i]) for k in keys},
+                        "points": len(y),
                     }
                 )
     table = pd.DataFrame(rows)
@@ -209,14 +272,21 @@ def sensitivity(
 
 
 def analyse(directory: str | Path) -> list[Path]:
-    """Write every table and figure for a results directory into DIR/analysis."""
+    """Write every table and figure for a results directory into DIR/analysis.
+
+    Raises:
+        SpecError: Nothing is stored yet, or too little for the sampler's indices; nothing is
+            written then.
+    """
     exp = experiment_of(directory)
     df = load(directory)
     if df.empty:
         raise SpecError(f"{directory} holds no finished runs yet: run the experiment first")
+    method = exp.sampler["method"] if exp.sampler else None
+    inputs = salib_inputs(df, exp) if method in ("sobol", "morris") else None
     out = Path(directory) / "analysis"
     out.mkdir(exist_ok=True)
-    plots = [c for c in exp.analysis.get("outputs", DEFAULT_PLOTS) if c in OUTPUTS]
+    plots = exp.analysis.get("outputs", DEFAULT_PLOTS)
     written = []
     table = summary(df, exp)
     table.to_csv(out / "summary.csv", index=False)
@@ -225,10 +295,10 @@ def analyse(directory: str | Path) -> list[Path]:
     if not diffs.empty:
         diffs.to_csv(out / "paired_differences.csv", index=False)
         written.append(out / "paired_differences.csv")
-    if exp.sampler and exp.sampler["method"] in ("sobol", "morris"):
-        indices, figs = sensitivity(df, exp, plots, out / exp.sampler["method"])
-        indices.to_csv(out / f"{exp.sampler['method']}_indices.csv", index=False)
-        written += [out / f"{exp.sampler['method']}_indices.csv", *figs]
+    if inputs is not None:
+        indices, figs = sensitivity(inputs, exp, plots, out / method)
+        indices.to_csv(out / f"{method}_indices.csv", index=False)
+        written += [out / f"{method}_indices.csv", *figs]
     elif exp.varied:
         x = exp.analysis.get("x", exp.varied[0])
         written += curve_figure(table, exp, x, plots, out / f"{exp.name}_by_{x}")

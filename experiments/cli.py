@@ -1,15 +1,21 @@
 """Command line: ``python -m experiments list | run | status | analyse``.
 
-Bad input (experiment files, arguments, directories) stops with one line and exit status 2;
-a sweep in which some runs failed finishes, reports them and exits with status 1.
+Bad input (experiment files, arguments, directories, an unreachable scheduler) stops with one line
+and exit status 2; a sweep in which some runs failed finishes, reports them and exits with status 1
+(rerunning the same command retries them); Ctrl-C keeps every finished run and exits with status
+130. Anything else is a bug: one line and status 1 (``--traceback`` shows where).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from concurrent.futures import BrokenExecutor
 
+from experiments.execute import ExecutorError
 from experiments.spec import SpecError, bundled, load
+
+PROG = "python -m experiments"
 
 
 class UsageError(Exception):
@@ -31,6 +37,20 @@ def _positive(text: str) -> int:
     return value
 
 
+def _address(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("give the scheduler's address, e.g. tcp://10.0.0.5:8786")
+    return text.strip()
+
+
+def _runs_line(name: str, counts: dict[str, int]) -> str:
+    line = (
+        f"{name}: {counts['done']} done, {counts['failed']} failed, "
+        f"{counts['remaining']} remaining of {counts['planned']} runs"
+    )
+    return line + (" (a rerun retries the failed ones)" if counts["failed"] else "")
+
+
 def cmd_list(args) -> int:
     """Bundled experiments with one-line descriptions."""
     for name in bundled():
@@ -40,16 +60,15 @@ def cmd_list(args) -> int:
 
 
 def cmd_run(args) -> int:
-    """Run (or resume) an experiment into DIR."""
+    """Run (or resume) an experiment into DIR; failed runs of earlier sessions are retried."""
     from experiments.sweep import sweep
 
     exp = load(args.experiment)
-    kind = "dask" if args.scheduler else "dask-local" if args.dask_local else args.executor
-    counts = sweep(exp, args.out, kind, args.workers, args.scheduler, args.chunk, args.batch_rows)
-    print(
-        f"{exp.name}: {counts['done']} done, {counts['failed']} failed, "
-        f"{counts['remaining']} remaining of {counts['planned']} runs in {args.out}"
+    kind = (
+        "dask" if args.scheduler is not None else "dask-local" if args.dask_local else args.executor
     )
+    counts = sweep(exp, args.out, kind, args.workers, args.scheduler, args.chunk, args.batch_rows)
+    print(f"{_runs_line(exp.name, counts)} in {args.out}")
     if counts["failed"]:
         print(f"failed runs and their errors: {args.out}/failures.jsonl", file=sys.stderr)
         return 1
@@ -57,7 +76,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_status(args) -> int:
-    """Done, failed and remaining runs in DIR."""
+    """Done, failed and remaining runs in DIR; remaining is what a rerun would do."""
     from experiments.design import plan
     from experiments.spec import parse
     from experiments.store import Store
@@ -65,15 +84,10 @@ def cmd_status(args) -> int:
     store = Store(args.dir)
     if not store.exists:
         raise SpecError(f"{args.dir} holds no experiment (no manifest.json)")
-    manifest = store.manifest()
-    exp = parse(manifest["experiment"]["text"], manifest["experiment"]["name"])
-    done = store.done_ids()
-    failed = set(store.failures()) - done
-    counts = Store.counts(plan(exp), done, failed)
-    print(
-        f"{exp.name}: {counts['done']} done, {counts['failed']} failed, "
-        f"{counts['remaining']} remaining of {counts['planned']} runs"
-    )
+    held = store.manifest()["experiment"]
+    exp = parse(held["text"], held["name"])
+    counts = store.counts(plan(exp))
+    print(_runs_line(exp.name, counts))
     return 1 if counts["failed"] else 0
 
 
@@ -88,10 +102,14 @@ def cmd_analyse(args) -> int:
 
 def parser() -> argparse.ArgumentParser:
     """The ``python -m experiments`` argument parser."""
-    top = _Parser(prog="python -m experiments", description=__doc__.splitlines()[0])
+    common = _Parser(add_help=False)
+    common.add_argument(
+        "--traceback", action="store_true", help="show the traceback of an unexpected error"
+    )
+    top = _Parser(prog=PROG, description=__doc__.splitlines()[0])
     sub = top.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    sub.add_parser("list", help="bundled experiments").set_defaults(func=cmd_list)
-    run = sub.add_parser("run", help="run or resume an experiment")
+    sub.add_parser("list", help="bundled experiments", parents=[common]).set_defaults(func=cmd_list)
+    run = sub.add_parser("run", help="run or resume an experiment", parents=[common])
     run.add_argument("experiment", help="a bundled experiment's name or a .toml file")
     run.add_argument("--out", required=True, help="results directory")
     run.add_argument(
@@ -100,7 +118,9 @@ def parser() -> argparse.ArgumentParser:
     how = run.add_mutually_exclusive_group()
     how.add_argument("--executor", choices=("processes", "sequential"), default="processes")
     how.add_argument("--dask-local", action="store_true", help="a Dask LocalCluster")
-    how.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler")
+    how.add_argument(
+        "--scheduler", type=_address, metavar="ADDRESS", help="an existing Dask scheduler"
+    )
     run.add_argument("--chunk", type=_positive, default=None, help="runs per task")
     run.add_argument(
         "--batch-rows",
@@ -109,28 +129,53 @@ def parser() -> argparse.ArgumentParser:
         help="rows held in memory before a Parquet part is written",
     )
     run.set_defaults(func=cmd_run)
-    status = sub.add_parser("status", help="done / failed / remaining runs in DIR")
+    status = sub.add_parser(
+        "status", help="done / failed / remaining runs in DIR", parents=[common]
+    )
     status.add_argument("dir")
     status.set_defaults(func=cmd_status)
-    analyse = sub.add_parser("analyse", help="summary tables and figures into DIR/analysis")
+    analyse = sub.add_parser(
+        "analyse", help="summary tables and figures into DIR/analysis", parents=[common]
+    )
     analyse.add_argument("dir")
     analyse.set_defaults(func=cmd_analyse)
     return top
 
 
+def _say(message: object) -> None:
+    # One line whatever the message: some library errors span several.
+    print(f"{PROG}: " + " ".join(str(message).split()), file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
+    args = None
     try:
         args = parser().parse_args(argv)
         return args.func(args)
-    except (UsageError, SpecError) as err:
-        print(f"python -m experiments: error: {err}", file=sys.stderr)
+    except (UsageError, SpecError, ExecutorError) as err:
+        _say(f"error: {err}")
         return 2
     except OSError as err:  # an unwritable --out, a full disk: say so, no traceback
-        print(f"python -m experiments: error: {err}", file=sys.stderr)
+        _say(f"error: {err}")
         return 2
     except KeyboardInterrupt:
-        print(
-            "interrupted: finished runs are stored; run the same command to resume", file=sys.stderr
-        )
+        if args is not None and args.command == "run":
+            _say("interrupted: finished runs are stored; run the same command to resume")
+        else:
+            _say("interrupted")
         return 130
+    except BrokenExecutor as err:
+        _say(
+            f"error: a worker process died ({err}), perhaps out of memory: finished runs are "
+            "stored; run the same command to resume, with fewer --workers if memory is short"
+        )
+        return 1
+    except Exception as err:
+        if args is not None and args.traceback:
+            raise
+        _say(
+            f"unexpected error: {type(err).__name__}: {err} (a bug: please report it with the "
+            "output of the same command with --traceback)"
+        )
+        return 1

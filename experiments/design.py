@@ -75,19 +75,13 @@ def replicate_seed(root: int, replicate: int) -> int:
 
 def plan(exp: Experiment) -> list[Run]:
     """All runs, numbered in a fixed order so a run id means the same run on every machine."""
+    seeds = [replicate_seed(exp.seed, rep) for rep in range(exp.replications)]  # once, not per run
     runs, run_id = [], 0
     for point_id, params in enumerate(points(exp)):
         for regime in exp.regimes:
             for rep in range(exp.replications):
                 runs.append(
-                    Run(
-                        run_id,
-                        point_id,
-                        regime,
-                        rep,
-                        replicate_seed(exp.seed, rep),
-                        params | {"regime": regime},
-                    )
+                    Run(run_id, point_id, regime, rep, seeds[rep], params | {"regime": regime})
                 )
                 run_id += 1
     return runs

@@ -6,21 +6,16 @@ and Dask can ship it to workers.
 
 from __future__ import annotations
 
-import importlib
 import traceback
 from typing import Any
 
 import pandas as pd
 
 from experiments.design import Run
+from experiments.spec import model_function
 from sim.params import validate
 
 RUN_COLUMNS = ["run_id", "point_id", "replicate", "seed"]
-
-
-def _model(path: str):
-    module, _, name = path.partition(":")
-    return getattr(importlib.import_module(module), name)
 
 
 def recorded(df: pd.DataFrame, steps: int, record: str | int) -> pd.DataFrame:
@@ -50,7 +45,7 @@ def run_chunk(
     model: str, runs: list[Run], steps: int, record: str | int
 ) -> tuple[pd.DataFrame | None, list[dict[str, Any]]]:
     """Run each run of a chunk; a run that raises is reported, and the others go on."""
-    fn = _model(model)
+    fn = model_function(model)
     frames, failures = [], []
     for run in runs:
         params = {k: v for k, v in run.params.items() if k != "regime"}

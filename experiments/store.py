@@ -3,19 +3,25 @@
 DIR/
   manifest.json     experiment text and hash, versions, git commit, times; each run's seed, status
   parts/*.parquet   results, one row per (run, recorded step); each part holds many runs
-  failures.jsonl    runs that raised, with their parameters and error
+  failures.jsonl    runs that raised, with their parameters and error (latest record wins)
+  .lock             held (flock) by the one sweep writing into DIR; a second one is refused
   analysis/         tables and figures from ``python -m experiments analyse``
 
+The manifest is written before anything else, so a directory with parts always says what they are.
 A part is written to a temporary file and renamed, so a run is either wholly stored or not at all;
-rerunning the same command skips stored runs, so none is lost or duplicated.
+rerunning the same command skips stored runs, so none is lost or duplicated. Runs that failed are
+not stored, so a rerun retries them (as BehaviorSpace does): "remaining" counts them.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import platform
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -70,6 +76,7 @@ class Store:
         self.parts = self.root / "parts"
         self.manifest_path = self.root / "manifest.json"
         self.failures_path = self.root / "failures.jsonl"
+        self.lock_path = self.root / ".lock"
 
     @property
     def exists(self) -> bool:
@@ -77,27 +84,77 @@ class Store:
         return self.manifest_path.exists()
 
     def manifest(self) -> dict[str, Any]:
-        """The manifest as stored."""
-        try:
-            return json.loads(self.manifest_path.read_text())
-        except (OSError, json.JSONDecodeError) as err:
-            raise SpecError(f"{self.root} has no readable manifest.json ({err})") from None
+        """The manifest as stored.
 
-    def open(self, exp: Experiment, runs: list[Run]) -> None:
-        """Create the directory for ``exp``, or check that it already holds ``exp``."""
-        if self.exists:
-            held = self.manifest()
-            if held.get("experiment", {}).get("sha256") != exp.digest:
+        Raises:
+            SpecError: It cannot be read, is not JSON, or does not describe an experiment.
+        """
+        try:
+            held = json.loads(self.manifest_path.read_text())
+        except (OSError, ValueError) as err:  # ValueError: bad JSON or bad UTF-8
+            raise SpecError(
+                f"{self.manifest_path} is not readable JSON ({err}): restore it, or run the "
+                "experiment into a new directory"
+            ) from None
+        exp = held.get("experiment") if isinstance(held, dict) else None
+        if not (
+            isinstance(exp, dict)
+            and all(isinstance(exp.get(k), str) for k in ("name", "sha256", "text"))
+            and isinstance(held.get("sessions"), list)
+        ):
+            raise SpecError(
+                f"{self.manifest_path} is not an experiments manifest (it needs experiment name, "
+                "sha256 and text, and sessions): restore it, or run into a new directory"
+            )
+        return held
+
+    @contextmanager
+    def open(self, exp: Experiment, runs: list[Run]) -> Iterator[None]:
+        """Hold the directory for one sweep of ``exp``: create it, or check that it holds ``exp``.
+
+        Raises:
+            SpecError: DIR holds something else, another experiment, or another sweep is using it.
+        """
+        if (
+            self.root.is_dir()
+            and not self.exists
+            and not self.lock_path.exists()
+            and any(self.root.iterdir())
+        ):
+            self._refuse_foreign()  # before creating anything in someone else's directory
+        self.root.mkdir(parents=True, exist_ok=True)
+        with self.lock_path.open("a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
                 raise SpecError(
-                    f"{self.root} holds experiment {held.get('experiment', {}).get('name')!r} "
-                    f"from another file: choose a new --out directory for {exp.name!r}"
+                    f"{self.root} is in use by another sweep: wait for it to finish, "
+                    "or choose another --out"
+                ) from None
+            self._prepare(exp, runs)
+            yield  # the kernel drops the lock when the file closes, or the process dies
+
+    def _refuse_foreign(self) -> None:
+        raise SpecError(f"{self.root} is not empty and holds no experiment: choose a new --out")
+
+    def _prepare(self, exp: Experiment, runs: list[Run]) -> None:
+        if self.exists:
+            held = self.manifest()["experiment"]
+            if held["sha256"] != exp.digest:
+                raise SpecError(
+                    f"{self.root} holds experiment {held['name']!r} from another file: "
+                    f"choose a new --out directory for {exp.name!r}"
                 )
+            self.parts.mkdir(exist_ok=True)
             for tmp in self.parts.glob(".*.tmp"):  # left by a killed writer; never renamed
                 tmp.unlink()
             return
-        if self.root.exists() and any(self.root.iterdir()):
-            raise SpecError(f"{self.root} is not empty and holds no experiment: choose a new --out")
-        self.parts.mkdir(parents=True, exist_ok=True)
+        # A creator killed before its manifest was in place leaves only the lock and a temporary.
+        leftovers = list(self.root.glob(".manifest.json.*.tmp"))
+        if set(self.root.iterdir()) - {self.lock_path, *leftovers}:
+            self._refuse_foreign()
+        for tmp in leftovers:
+            tmp.unlink()
         self.write_manifest(
             {
                 "experiment": {"name": exp.name, "sha256": exp.digest, "text": exp.text},
@@ -107,6 +164,7 @@ class Store:
                 "runs": self._run_table(runs, set(), set()),
             }
         )
+        self.parts.mkdir()
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         """Replace the manifest atomically."""
@@ -136,12 +194,14 @@ class Store:
     def failures(self) -> dict[int, dict[str, Any]]:
         """Latest failure record of each run that raised (later successes win elsewhere)."""
         out: dict[int, dict[str, Any]] = {}
-        if self.failures_path.exists():
-            for line in self.failures_path.read_text().splitlines():
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError:  # a line cut short by a kill
-                    continue
+        if not self.failures_path.exists():
+            return out
+        for line in self.failures_path.read_text(errors="replace").splitlines():
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError:  # a line cut short by a kill
+                continue
+            if isinstance(rec, dict) and isinstance(rec.get("run_id"), int):
                 out[rec["run_id"]] = rec
         return out
 
@@ -156,11 +216,21 @@ class Store:
         """Append failed runs; flushed to disk before the sweep goes on."""
         if not records:
             return
-        with self.failures_path.open("a") as fh:
-            for rec in records:
-                fh.write(json.dumps(rec, default=str) + "\n")
+        text = "".join(json.dumps(rec, default=str) + "\n" for rec in records)
+        with self.failures_path.open("a+b") as fh:
+            size = fh.seek(0, os.SEEK_END)
+            if size:
+                fh.seek(size - 1)
+                if fh.read(1) != b"\n":  # a kill cut the last line short: keep it on its own
+                    text = "\n" + text
+            fh.write(text.encode())
             fh.flush()
             os.fsync(fh.fileno())
+
+    def counts(self, runs: list[Run]) -> dict[str, int]:
+        """Planned, done and failed runs, and the runs a rerun would do (failed ones included)."""
+        done = self.done_ids()
+        return self._counts(runs, done, set(self.failures()) - done)
 
     def close_session(self, runs: list[Run], session: dict[str, Any]) -> dict[str, int]:
         """Write each run's status and this session's record into the manifest."""
@@ -171,15 +241,14 @@ class Store:
         manifest["sessions"].append(session | {"finished": _now()})
         manifest["finished"] = _now() if len(done) == len(runs) else None
         self.write_manifest(manifest)
-        return self.counts(runs, done, failed)
+        return self._counts(runs, done, failed)
 
     @staticmethod
-    def counts(runs: list[Run], done: set[int], failed: set[int]) -> dict[str, int]:
-        """Done, failed and remaining runs."""
+    def _counts(runs: list[Run], done: set[int], failed: set[int]) -> dict[str, int]:
         planned = {r.run_id for r in runs}
         return {
             "planned": len(planned),
             "done": len(done & planned),
             "failed": len(failed & planned),
-            "remaining": len(planned - done - failed),
+            "remaining": len(planned - done),  # what a rerun does: failed runs are retried
         }

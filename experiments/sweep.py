@@ -13,7 +13,7 @@ from tqdm import tqdm
 from experiments.design import Run, plan
 from experiments.execute import executor
 from experiments.runner import run_chunk
-from experiments.spec import Experiment
+from experiments.spec import Experiment, model_function
 from experiments.store import Store, _now
 
 FLUSH_ROWS = 20_000  # rows held in memory before a part is written
@@ -71,10 +71,42 @@ def sweep(
     chunk: int | None = None,
     batch_rows: int = FLUSH_ROWS,
 ) -> dict[str, int]:
-    """Run every run of ``exp`` not yet stored in ``out``; return done/failed/remaining counts."""
+    """Run every run of ``exp`` not yet stored in ``out``, failed ones included.
+
+    Args:
+        exp: The experiment.
+        out: Results directory, created if need be; held (locked) while the sweep runs.
+        kind: Executor: ``sequential``, ``processes``, ``dask-local`` or ``dask``.
+        workers: Processes for ``processes`` and ``dask-local`` (default: all cores).
+        scheduler: Dask scheduler address for ``dask``.
+        chunk: Runs per task (default: sized so that every worker stays busy).
+        batch_rows: Rows held in memory before a Parquet part is written.
+
+    Returns:
+        Planned, done, failed and remaining run counts, as ``Store.counts``.
+
+    Raises:
+        SpecError: The model cannot be imported, or ``out`` cannot hold this experiment now.
+        ExecutorError: The executor cannot be opened.
+        KeyboardInterrupt: After storing every finished run and cancelling queued ones.
+    """
     runs = plan(exp)
+    model_function(exp.model)  # fail now, in one line, rather than in every worker
     store = Store(out)
-    store.open(exp, runs)
+    with store.open(exp, runs):
+        return _sweep(exp, store, runs, kind, workers, scheduler, chunk, batch_rows)
+
+
+def _sweep(
+    exp: Experiment,
+    store: Store,
+    runs: list[Run],
+    kind: str,
+    workers: int | None,
+    scheduler: str | None,
+    chunk: int | None,
+    batch_rows: int,
+) -> dict[str, int]:
     done = store.done_ids()
     todo = [r for r in runs if r.run_id not in done]
     session = {
@@ -119,9 +151,8 @@ def sweep(
                 if rows >= batch_rows or time.monotonic() - flushed >= FLUSH_SECONDS:
                     flush()
                 top_up()
-            flush()
-    finally:
-        flush()  # on Ctrl-C too: what finished is kept
+    finally:  # on Ctrl-C and errors too: what finished is kept, and the manifest says so
+        flush()
         progress.close()
         counts = store.close_session(runs, session)
     return counts

@@ -1,9 +1,11 @@
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -12,8 +14,10 @@ import pytest
 
 import experiments
 import sim
+from experiments import cli as command_line
 from experiments.design import plan, points, replicate_seed
 from experiments.spec import SpecError, bundled, load, parse
+from experiments.store import Store
 from experiments.sweep import sweep
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -152,7 +156,7 @@ def test_a_raising_run_is_recorded_and_the_others_complete(tmp_path):
     out = tmp_path / "flaky"
     result = cli("run", exp_file, "--out", str(out), "--executor", "sequential")
     assert result.returncode == 1
-    assert "15 done, 3 failed, 0 remaining of 18 runs" in result.stdout
+    assert "15 done, 3 failed, 3 remaining of 18 runs" in result.stdout
     failures = [json.loads(line) for line in (out / "failures.jsonl").read_text().splitlines()]
     assert len(failures) == 3
     assert all(
@@ -207,7 +211,8 @@ def test_bundled_experiments_are_listed_and_valid():
     listing = cli("list").stdout
     for name in bundled():
         exp = load(name)
-        assert name in listing and exp.description and len(plan(exp)) > 0
+        assert name in listing and exp.description
+        assert len(plan(exp)) == exp.n_points * len(exp.regimes) * exp.replications > 0
 
 
 def test_analysis_writes_ci_tables_paired_differences_and_figures(tmp_path):
@@ -278,3 +283,310 @@ def test_spec_errors_are_one_line():
             'name = "x"\n[sampler]\nmethod = "sobol"\nn = 10\n[sampler.bounds]\nratchet = [0, 1]\n'
         )
     assert "power of two" in str(err.value) and "\n" not in str(err.value)
+
+
+def run_main(capsys, *args):
+    """``python -m experiments ARGS`` in this process: (status, stdout, stderr lines)."""
+    capsys.readouterr()  # only this command's output
+    status = command_line.main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return status, out, err.strip().splitlines()
+
+
+MORE_BAD = [
+    ("[sampler]\nmethod = 'latin'\nn = 4\n[sampler.bounds]\nratchet = ['a', 1]\n", "two numbers"),
+    ("[sampler]\nmethod = 'latin'\nn = 4\n[sampler.bounds]\nratchet = [false, true]\n", "numbers"),
+    ("[sampler]\nmethod = 'latin'\nn = 4\n[sampler.bounds]\nratchet = [0.8, 0.2]\n", "low < high"),
+    (
+        "[sampler]\nmethod = 'latin'\nn = 4\n[sampler.bounds]\nratchet = [0, 3]\n",
+        "ratchet=3 is out",
+    ),
+    ("[sampler]\nmethod = 'latin'\nn = 4.5\n[sampler.bounds]\nratchet = [0, 1]\n", "n=4.5"),
+    (
+        "[sampler]\nmethod = 'morris'\nn = 4\nlevels = 3\n[sampler.bounds]\nratchet = [0, 1]\n",
+        "even",
+    ),
+    (
+        "[sampler]\nmethod = 'latin'\nn = 4\nlevels = 4\n[sampler.bounds]\nratchet = [0, 1]\n",
+        "morris",
+    ),
+    ("vary = [1, 2]\n", "[vary] must be a table"),
+    ("[vary]\nratchet = {start = 0, stop = 1, step = 1e-12}\n", "1,000,000,000,001 values"),
+    ("[vary]\nratchet = {start = nan, stop = 1, step = 0.1}\n", "finite numbers"),
+    ("replications = 600000\n", "1,200,000 runs"),
+    ("record = true\n", "record=True"),
+    ("[vary]\nswitch_to = ['learning', 'anarchy']\n", "switch_to='anarchy' is not allowed"),
+    ("[vary]\nratchet = [0.5, 0.5]\n", "more than once"),
+    ("model = 'no_such_module_xyz:run'\n", "cannot import 'no_such_module_xyz'"),
+    ("model = 'sim.params:PARAMS'\n", "'PARAMS' is not a function"),
+    ("[vary]\nratchet = [0.1, 0.2]\n[analysis]\ny = 'ratchet'\n", "unknown [analysis] key 'y'"),
+    ("[analysis]\noutputs = ['gaming_gapp']\n", "'gaming_gapp' is not an output"),
+    ("[vary]\nratchet = [0.1, 0.2]\n[analysis]\nx = 'audit_rate'\n", "not a varied parameter"),
+]
+
+
+@pytest.mark.parametrize(("text", "words"), MORE_BAD)
+def test_more_bad_experiment_files_give_one_line_and_exit_2(tmp_path, capsys, text, words):
+    status, _, err = run_main(
+        capsys, "run", write(tmp_path, f'name = "x"\n{text}'), "--out", tmp_path / "o"
+    )
+    assert status == 2 and len(err) == 1 and words in err[0], err
+    assert not (tmp_path / "o").exists()
+
+
+def test_values_are_stored_as_declared_and_string_parameters_label_curves(tmp_path):
+    text = (
+        TINY.replace("n_citizens = 60", "n_citizens = 60.0")
+        .replace(
+            "incentive_strength = {start = 0.0, stop = 1.0, step = 0.5}",
+            "incentive_strength = [0.2, '0.8']\nswitch_to = ['learning', 'none']\n"
+            "[analysis]\nx = 'incentive_strength'\noutputs = ['gaming_gap']",
+        )
+        .replace("replications = 3", "replications = 2")
+        .replace("record = 4", "record = 'final'")
+    )
+    exp = parse(text.replace("[base]", "[base]\nswitch_step = 4"))
+    assert exp.base["n_citizens"] == 60 and type(exp.base["n_citizens"]) is int
+    assert exp.vary == {"incentive_strength": [0.2, 0.8], "switch_to": ["learning", "none"]}
+    out = tmp_path / "s"
+    sweep(exp, str(out), "sequential")
+    df = experiments.load(out)
+    assert set(df.switch_to) == {"learning", "none"} and set(df.incentive_strength) == {0.2, 0.8}
+    written = {p.name for p in experiments.analysis.analyse(out)}
+    assert "tiny_by_incentive_strength.png" in written
+
+
+def test_a_damaged_manifest_is_one_line_and_exit_2(tmp_path, capsys):
+    out = tmp_path / "d"
+    sweep(parse(TINY.replace("replications = 3", "replications = 1")), str(out), "sequential")
+    exp_file = write(tmp_path, TINY.replace("replications = 3", "replications = 1"))
+    for damage, words in (
+        ("{not json", "not readable JSON"),
+        ("[]", "not an experiments manifest"),
+    ):
+        (out / "manifest.json").write_text(damage)
+        for args in (("status", out), ("analyse", out), ("run", exp_file, "--out", out)):
+            status, _, err = run_main(capsys, *args)
+            assert status == 2 and len(err) == 1 and words in err[0], (args, err)
+
+
+def test_an_unreachable_scheduler_is_one_line_and_exit_2(tmp_path):
+    address = "tcp://127.0.0.1:1"  # nothing listens on port 1
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "experiments",
+            "run",
+            "smoke",
+            "--out",
+            tmp_path,
+            "--scheduler",
+            address,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=os.environ | {"DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "1s"},
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"cannot use the Dask scheduler at {address!r}" in lines[0]
+
+
+def test_an_empty_scheduler_address_is_refused(tmp_path, capsys):
+    status, _, err = run_main(capsys, "run", "smoke", "--out", tmp_path / "d", "--scheduler", " ")
+    assert status == 2 and len(err) == 1 and "scheduler's address" in err[0]
+
+
+def test_an_unexpected_error_is_one_line_unless_a_traceback_is_asked_for(monkeypatch, capsys):
+    def broken(args):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(command_line, "cmd_list", broken)
+    status, _, err = run_main(capsys, "list")
+    assert status == 1 and len(err) == 1
+    assert "unexpected error: ZeroDivisionError: a bug" in err[0] and "--traceback" in err[0]
+    with pytest.raises(ZeroDivisionError):
+        command_line.main(["list", "--traceback"])
+
+
+def _drop_runs(out, keep):
+    """Make a sweep partial: keep only the stored rows for which ``keep(df)`` is true."""
+    for part in (out / "parts").glob("part-*.parquet"):
+        df = pd.read_parquet(part)
+        df[keep(df)].to_parquet(part, index=False)
+
+
+def test_a_partial_sweep_is_analysed_as_far_as_it_goes(tmp_path):
+    out = tmp_path / "p"
+    sweep(parse(TINY), str(out), "sequential")
+    _drop_runs(out, lambda d: (d.regime == "outcomes") | ((d.point_id == 0) & (d.replicate == 0)))
+    written = {p.name for p in experiments.analysis.analyse(out)}
+    assert "paired_differences.csv" in written
+    paired = pd.read_csv(out / "analysis" / "paired_differences.csv")
+    assert paired.point_id.tolist() == [0] and paired.gaming_gap_n.tolist() == [1]
+    _drop_runs(out, lambda d: d.regime == "outcomes")  # the learning regime has no rows at all
+    written = {p.name for p in experiments.analysis.analyse(out)}
+    assert "summary.csv" in written and "paired_differences.csv" not in written
+    summary = pd.read_csv(out / "analysis" / "summary.csv")
+    assert set(summary.regime) == {"outcomes"} and (summary.gaming_gap_n == 3).all()
+
+
+SAMPLED = """
+name = "{method}"
+regimes = ["outcomes"]
+replications = 1
+steps = 8
+seed = 3
+[base]
+n_citizens = 60
+n_workers = 4
+n_managers = 1
+[sampler]
+method = "{method}"
+n = 4
+[sampler.bounds]
+incentive_strength = [0.0, 2.0]
+life_event_rate = [0.0, 0.05]
+[analysis]
+outputs = ["gaming_gap", "mean_wellbeing"]
+"""
+
+
+def test_partial_sampler_sweeps_use_stored_points_or_are_refused(tmp_path, capsys):
+    out = tmp_path / "m"
+    exp = parse(SAMPLED.format(method="morris"))
+    sweep(exp, str(out), "sequential")
+    _drop_runs(out, lambda d: d.point_id != 4)  # trajectory 1 of 4 (3 points each) is cut
+    experiments.analysis.analyse(out)
+    idx = pd.read_csv(out / "analysis" / "morris_indices.csv")
+    assert (idx.points == 9).all() and idx.mu_star.notna().all()
+    _drop_runs(out, lambda d: d.point_id > 8)  # only trajectory 3 is left: too few, refused
+    status, _, err = run_main(capsys, "analyse", out)
+    assert status == 2 and len(err) == 1 and "at least 2 complete trajectories" in err[0]
+
+    out = tmp_path / "s"
+    sweep(parse(SAMPLED.format(method="sobol")), str(out), "sequential")
+    _drop_runs(out, lambda d: d.point_id != 7)
+    status, _, err = run_main(capsys, "analyse", out)
+    assert status == 2 and len(err) == 1
+    assert "sobol indices need the whole design" in err[0] and "15 of 16 points" in err[0]
+    assert not (out / "analysis").exists()  # nothing is written from a refused analysis
+
+
+PROBE = """
+import os
+
+import sim
+
+
+def run(regime, steps, seed, **params):
+    with open(os.environ["PROBE_LOG"], "a") as fh:
+        fh.write(f"{regime} {params['incentive_strength']} {seed}\\n")
+    if regime == "outcomes" and params["incentive_strength"] == 0.5:
+        if os.environ.get("PROBE_MODE") == "raise":
+            raise RuntimeError("probe failure")
+        if os.environ.get("PROBE_MODE") == "interrupt":
+            raise KeyboardInterrupt
+    return sim.run(regime, steps=steps, seed=seed, **params)
+"""
+
+
+@pytest.fixture
+def probe(tmp_path, monkeypatch):
+    """An experiment file whose model fails or is interrupted at incentive 0.5 when told to."""
+    name = f"probe_{uuid.uuid4().hex}"
+    (tmp_path / f"{name}.py").write_text(PROBE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("PROBE_LOG", str(tmp_path / "calls.log"))
+    return write(tmp_path, TINY.replace("record = 4\n", f'record = 4\nmodel = "{name}:run"\n'))
+
+
+def test_a_failed_run_is_retried_by_a_rerun(tmp_path, probe, monkeypatch, capsys):
+    out = tmp_path / "r"
+    args = ("run", probe, "--out", out, "--executor", "sequential")
+    monkeypatch.setenv("PROBE_MODE", "raise")
+    status, stdout, _ = run_main(capsys, *args)
+    assert status == 1 and "15 done, 3 failed, 3 remaining of 18 runs" in stdout
+    status, stdout, _ = run_main(capsys, "status", out)
+    assert status == 1 and "15 done, 3 failed, 3 remaining of 18 runs" in stdout
+    monkeypatch.delenv("PROBE_MODE")
+    status, stdout, _ = run_main(capsys, *args)
+    assert status == 0 and "18 done, 0 failed, 0 remaining of 18 runs" in stdout
+    assert len((tmp_path / "calls.log").read_text().splitlines()) == 18 + 3  # only those 3 again
+    df = experiments.load(out)
+    assert sorted(df.run_id.unique()) == list(range(18)) and df.groupby("run_id").size().eq(2).all()
+    assert set(json.loads((out / "manifest.json").read_text())["runs"]["status"]) == {"done"}
+    assert run_main(capsys, "status", out)[0] == 0
+
+
+def test_ctrl_c_stops_at_once_keeps_finished_runs_and_resumes(tmp_path, probe, monkeypatch, capsys):
+    out = tmp_path / "c"
+    args = (
+        "run",
+        probe,
+        "--out",
+        out,
+        "--executor",
+        "sequential",
+        "--chunk",
+        "1",
+        "--batch-rows",
+        "1",
+    )
+    monkeypatch.setenv("PROBE_MODE", "interrupt")
+    status, _, err = run_main(capsys, *args)
+    assert status == 130 and "run the same command to resume" in err[-1]
+    assert not any("Traceback" in line for line in err)
+    calls = (tmp_path / "calls.log").read_text().splitlines()
+    assert len(calls) == 7 and calls[-1].startswith("outcomes 0.5 ")  # nothing ran after it
+    assert sorted(experiments.load(out).run_id.unique()) == list(range(6))
+    monkeypatch.delenv("PROBE_MODE")
+    assert run_main(capsys, *args)[0] == 0
+    assert sorted(experiments.load(out).run_id.unique()) == list(range(18))
+
+
+def test_a_second_sweep_into_a_busy_directory_is_refused(tmp_path, capsys):
+    text = TINY.replace("replications = 3", "replications = 1")
+    exp_file, out = write(tmp_path, text), tmp_path / "busy"
+    args = ("run", exp_file, "--out", out, "--executor", "sequential")
+    exp = parse(text)
+    with Store(out).open(exp, plan(exp)):  # another sweep holding DIR, as far as flock can tell
+        status, _, err = run_main(capsys, *args)
+        assert status == 2 and len(err) == 1 and "in use by another sweep" in err[0]
+    assert not list((out / "parts").glob("*.parquet"))
+    assert run_main(capsys, *args)[0] == 0  # released when the holder is done
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine")
+    status, _, err = run_main(capsys, "run", exp_file, "--out", foreign)
+    assert status == 2 and "holds no experiment" in err[0]
+    assert sorted(p.name for p in foreign.iterdir()) == ["notes.txt"]  # left as it was
+
+
+def test_a_directory_whose_creator_was_killed_before_its_manifest_can_be_used(tmp_path):
+    out = tmp_path / "k"
+    out.mkdir()
+    (out / ".lock").touch()
+    (out / ".manifest.json.x1y2.tmp").write_text('{"experi')
+    exp = parse(TINY.replace("replications = 3", "replications = 1"))
+    assert sweep(exp, str(out), "sequential")["done"] == 6
+    assert not list(out.glob("*.tmp"))
+
+
+def test_the_failure_log_survives_a_line_cut_by_a_kill(tmp_path):
+    store = Store(tmp_path)
+    store.failures_path.write_text('{"run_id": 1, "error": "x"}\n{"run_id": 2, "err')
+    store.record_failures([{"run_id": 3, "error": "y"}])
+    assert set(store.failures()) == {1, 3}
+    lines = store.failures_path.read_text().splitlines()
+    assert lines[1] == '{"run_id": 2, "err' and json.loads(lines[2])["run_id"] == 3
+
+
+def test_load_counts_a_run_once_even_if_a_part_is_copied(tmp_path):
+    out = tmp_path / "dup"
+    sweep(parse(TINY), str(out), "sequential")
+    before = experiments.load(out)
+    shutil.copy(out / "parts" / "part-000000.parquet", out / "parts" / "part-000099.parquet")
+    pd.testing.assert_frame_equal(experiments.load(out), before)
