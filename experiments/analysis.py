@@ -7,6 +7,7 @@ resumed sweep is analysed as far as it goes; only Sobol indices need the whole d
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import matplotlib
@@ -22,6 +23,11 @@ from experiments.spec import OUTPUTS, Experiment, SpecError, parse
 from experiments.store import Store
 from sim.plots import COLOURS
 
+
+class SkippedAnalysis(UserWarning):
+    """Part of an analysis that the stored runs cannot support yet; the rest is written."""
+
+
 DEFAULT_PLOTS = ["gaming_gap", "true_performance", "mean_wellbeing", "parked_share"]
 
 
@@ -34,10 +40,10 @@ def load(directory: str | Path) -> pd.DataFrame:
     store = Store(directory)
     if not store.exists:
         raise SpecError(f"{directory} holds no experiment (no manifest.json)")
-    parts = sorted(store.parts.glob("part-*.parquet"))
-    if not parts:
+    frames = [table.to_pandas() for table in store.read_parts()]
+    if not frames:
         return pd.DataFrame()
-    df = pd.concat((pd.read_parquet(p) for p in parts), ignore_index=True)
+    df = pd.concat(frames, ignore_index=True)
     # A run is stored once by construction; should a part ever be copied in twice, count it once.
     return df.drop_duplicates(["run_id", "step"]).sort_values(["run_id", "step"], ignore_index=True)
 
@@ -274,16 +280,26 @@ def sensitivity(
 def analyse(directory: str | Path) -> list[Path]:
     """Write every table and figure for a results directory into DIR/analysis.
 
+    A sampler sweep with too few stored points for its indices (runs not yet made, or runs that
+    failed) still gets its tables and time series; the indices are skipped with a
+    ``SkippedAnalysis`` warning that says why.
+
     Raises:
-        SpecError: Nothing is stored yet, or too little for the sampler's indices; nothing is
-            written then.
+        SpecError: Nothing is stored yet; nothing is written then.
     """
     exp = experiment_of(directory)
     df = load(directory)
     if df.empty:
         raise SpecError(f"{directory} holds no finished runs yet: run the experiment first")
     method = exp.sampler["method"] if exp.sampler else None
-    inputs = salib_inputs(df, exp) if method in ("sobol", "morris") else None
+    inputs = None
+    if method in ("sobol", "morris"):
+        try:
+            inputs = salib_inputs(df, exp)
+        except SpecError as err:
+            failed = len(Store(directory).failures())
+            hint = f" ({failed} runs failed: see failures.jsonl)" if failed else ""
+            warnings.warn(f"{method} indices skipped: {err}{hint}", SkippedAnalysis, stacklevel=2)
     out = Path(directory) / "analysis"
     out.mkdir(exist_ok=True)
     plots = exp.analysis.get("outputs", DEFAULT_PLOTS)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from concurrent.futures import BrokenExecutor
 
 from experiments.execute import ExecutorError
@@ -93,10 +94,18 @@ def cmd_status(args) -> int:
 
 def cmd_analyse(args) -> int:
     """Tables and figures into DIR/analysis."""
-    from experiments.analysis import analyse
+    from experiments.analysis import SkippedAnalysis, analyse
 
-    for path in analyse(args.dir):
+    with warnings.catch_warnings(record=True) as skipped:
+        warnings.simplefilter("always", SkippedAnalysis)
+        written = analyse(args.dir)
+    for path in written:
         print(path)
+    for w in skipped:
+        if issubclass(w.category, SkippedAnalysis):
+            _say(f"note: {w.message}")
+        else:  # recorded only to be caught; show it as it would have been shown
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
     return 0
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from experiments.design import Run
@@ -187,9 +188,25 @@ class Store:
     def done_ids(self) -> set[int]:
         """Run ids stored in the result parts."""
         ids: set[int] = set()
-        for part in sorted(self.parts.glob("part-*.parquet")):
-            ids.update(pq.read_table(part, columns=["run_id"]).column("run_id").to_pylist())
+        for table in self.read_parts(["run_id"]):
+            ids.update(table.column("run_id").to_pylist())
         return ids
+
+    def read_parts(self, columns: list[str] | None = None) -> Iterator[pa.Table]:
+        """Each stored part in order, as an Arrow table (only ``columns`` if given).
+
+        Raises:
+            SpecError: A part cannot be read (it was damaged or edited after it was written).
+        """
+        for part in sorted(self.parts.glob("part-*.parquet")):
+            try:
+                table = pq.read_table(part, columns=columns)
+            except (pa.ArrowException, OSError, KeyError) as err:  # parts land whole: damaged since
+                raise SpecError(
+                    f"{part} is damaged ({type(err).__name__}): move it out of {self.parts} "
+                    "and run the same command to redo its runs"
+                ) from None
+            yield table
 
     def failures(self) -> dict[int, dict[str, Any]]:
         """Latest failure record of each run that raised (later successes win elsewhere)."""

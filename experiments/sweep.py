@@ -122,9 +122,11 @@ def _sweep(
 
     def flush() -> None:
         nonlocal buffer, rows, flushed
-        if buffer:
-            store.write_part(pd.concat(buffer, ignore_index=True))
-        buffer, rows, flushed = [], 0, time.monotonic()
+        # Empty the buffer before writing: a Ctrl-C just after the part lands must not make the
+        # final flush store the same runs again.
+        batch, buffer, rows, flushed = buffer, [], 0, time.monotonic()
+        if batch:
+            store.write_part(pd.concat(batch, ignore_index=True))
 
     try:
         with executor(kind, workers, scheduler) as (pool, slots):

@@ -454,7 +454,7 @@ outputs = ["gaming_gap", "mean_wellbeing"]
 """
 
 
-def test_partial_sampler_sweeps_use_stored_points_or_are_refused(tmp_path, capsys):
+def test_partial_sampler_sweeps_use_stored_points_or_skip_their_indices(tmp_path, capsys):
     out = tmp_path / "m"
     exp = parse(SAMPLED.format(method="morris"))
     sweep(exp, str(out), "sequential")
@@ -462,17 +462,51 @@ def test_partial_sampler_sweeps_use_stored_points_or_are_refused(tmp_path, capsy
     experiments.analysis.analyse(out)
     idx = pd.read_csv(out / "analysis" / "morris_indices.csv")
     assert (idx.points == 9).all() and idx.mu_star.notna().all()
-    _drop_runs(out, lambda d: d.point_id > 8)  # only trajectory 3 is left: too few, refused
-    status, _, err = run_main(capsys, "analyse", out)
-    assert status == 2 and len(err) == 1 and "at least 2 complete trajectories" in err[0]
+    _drop_runs(out, lambda d: d.point_id > 8)  # only trajectory 3 is left: too few for indices
+    (out / "analysis" / "morris_indices.csv").unlink()
+    status, written, err = run_main(capsys, "analyse", out)
+    assert status == 0 and len(err) == 1 and "at least 2 complete trajectories" in err[0]
+    assert "summary.csv" in written and not (out / "analysis" / "morris_indices.csv").exists()
 
     out = tmp_path / "s"
     sweep(parse(SAMPLED.format(method="sobol")), str(out), "sequential")
     _drop_runs(out, lambda d: d.point_id != 7)
-    status, _, err = run_main(capsys, "analyse", out)
-    assert status == 2 and len(err) == 1
-    assert "sobol indices need the whole design" in err[0] and "15 of 16 points" in err[0]
-    assert not (out / "analysis").exists()  # nothing is written from a refused analysis
+    status, written, err = run_main(capsys, "analyse", out)
+    assert status == 0 and len(err) == 1
+    assert "sobol indices skipped" in err[0] and "15 of 16 points" in err[0]
+    summary = pd.read_csv(out / "analysis" / "summary.csv")
+    assert len(summary) == 15 and not (out / "analysis" / "sobol_indices.csv").exists()
+
+
+def test_a_damaged_part_is_one_line_and_exit_2(tmp_path, capsys):
+    out = tmp_path / "d"
+    text = TINY.replace("replications = 3", "replications = 1")
+    sweep(parse(text), str(out), "sequential")
+    part = next((out / "parts").glob("part-*.parquet"))
+    part.write_bytes(part.read_bytes()[:100])
+    for args in (("status", out), ("analyse", out), ("run", write(tmp_path, text), "--out", out)):
+        status, _, err = run_main(capsys, *args)
+        assert status == 2 and len(err) == 1 and f"{part.name} is damaged" in err[0], (args, err)
+
+
+def test_an_interrupt_just_after_a_part_is_written_stores_no_run_twice(tmp_path, monkeypatch):
+    calls = []
+    write_part = Store.write_part
+
+    def write_then_interrupt(self, df):
+        path = write_part(self, df)
+        calls.append(path)
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+        return path
+
+    monkeypatch.setattr(Store, "write_part", write_then_interrupt)
+    out = tmp_path / "k"
+    exp = parse(TINY)
+    with pytest.raises(KeyboardInterrupt):
+        sweep(exp, str(out), "sequential", batch_rows=1)
+    rows = pd.concat(pd.read_parquet(p) for p in (out / "parts").glob("part-*.parquet"))
+    assert not rows.duplicated(["run_id", "step"]).any()
 
 
 PROBE = """
