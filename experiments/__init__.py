@@ -11,16 +11,22 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from experiments.spec import Experiment, SpecError
-
 __all__ = ["Experiment", "SpecError", "load"]
+
+# Every name is loaded on first use (PEP 562): the analysis layer pulls in matplotlib and SciPy,
+# which the command line and the workers seldom need, and ``python -m experiments`` imports this
+# package before its entry point can catch a Ctrl-C pressed while NumPy loads.
+_LAZY = {
+    "Experiment": ("experiments.spec", "Experiment"),
+    "SpecError": ("experiments.spec", "SpecError"),
+    "load": ("experiments.analysis", "load"),
+    "analysis": ("experiments.analysis", None),
+}
 
 
 def __getattr__(name: str) -> Any:
-    # The analysis layer pulls in matplotlib and SciPy; the command line and the workers import
-    # this package without needing them, so it is loaded on first use (PEP 562).
-    if name == "load":
-        return importlib.import_module("experiments.analysis").load
-    if name == "analysis":
-        return importlib.import_module("experiments.analysis")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module, attribute = _LAZY[name]
+    imported = importlib.import_module(module)
+    return imported if attribute is None else getattr(imported, attribute)

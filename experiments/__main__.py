@@ -1,5 +1,8 @@
 """Entry point for ``python -m experiments``."""
 
-from experiments.cli import main
+try:
+    from experiments.cli import main
+except KeyboardInterrupt:  # Ctrl-C while the libraries load: nothing has started yet
+    raise SystemExit(130) from None
 
 raise SystemExit(main())

@@ -11,11 +11,13 @@ Leaving ``executor`` early (Ctrl-C, an error) cancels every chunk that has not s
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import signal
 import threading
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 
@@ -49,7 +51,8 @@ def _connect(scheduler: str):
 
     try:
         return Client(scheduler)
-    except (OSError, ValueError) as err:  # unreachable (timeout, refused) or a malformed address
+    # Unreachable (timeout, refused), a malformed address, or a protocol not installed (tls, ucx)
+    except (OSError, ValueError, TypeError, ImportError) as err:
         raise ExecutorError(
             f"cannot use the Dask scheduler at {scheduler!r} ({err}): check that it is running "
             "and give its address as shown by the scheduler, e.g. tcp://10.0.0.5:8786"
@@ -57,17 +60,35 @@ def _connect(scheduler: str):
 
 
 @contextmanager
-def _sigint_ignored() -> Iterator[None]:
-    # Ctrl-C reaches every process of the terminal's group: Dask's workers would each print a
-    # traceback. Ignoring it is inherited across spawn, so they leave stopping to this process.
+def _children_ignore_sigint() -> Iterator[Callable[[], None]]:
+    """Start worker processes inside this block so that Ctrl-C leaves them alone.
+
+    Ctrl-C reaches every process of the terminal's group, and workers would each print a
+    traceback; an ignored SIGINT is inherited across spawn, so they leave stopping to this
+    process. Here SIGINT is held (blocked) as well as ignored: Linux keeps a blocked signal pending
+    even when it is ignored, so a Ctrl-C pressed while the workers start is raised as
+    KeyboardInterrupt by the ``release`` function this yields (or on leaving). Only this thread
+    and the threads it starts hold it: now and then the kernel hands the Ctrl-C to a thread a
+    library started earlier (OpenBLAS, Arrow), which drops it; pressing Ctrl-C again works.
+    """
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield lambda: None  # signals belong to the main thread; nothing to do elsewhere
         return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    held = True
+
+    def release() -> None:
+        nonlocal held
+        if held:
+            held = False
+            signal.signal(signal.SIGINT, handler)
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a pending Ctrl-C is raised now
+
     try:
-        yield
+        yield release
     finally:
-        signal.signal(signal.SIGINT, previous)
+        release()
 
 
 @contextmanager
@@ -95,6 +116,10 @@ def executor(
         ctx = multiprocessing.get_context("spawn")  # same on Linux and macOS; no fork hazards
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
         try:
+            with _children_ignore_sigint() as release:
+                for _ in range(workers):  # each submit starts one worker now, while Ctrl-C is held
+                    pool.submit(int)
+                release()
             yield pool, workers
         finally:  # after a normal sweep nothing is queued; after Ctrl-C nothing queued may start
             pool.shutdown(wait=True, cancel_futures=True)
@@ -110,15 +135,25 @@ def executor(
                 finally:  # cancels what is still queued or running on the cluster
                     pool.shutdown(wait=False)
         else:
-            with _sigint_ignored():  # inherited by the worker processes spawned now
+            with _children_ignore_sigint() as release, warnings.catch_warnings():
+                # The scheduler's unused HTTP server moves off a busy port 8787 and says so.
+                warnings.filterwarnings("ignore", "Port 8787 is already in use", UserWarning)
                 cluster = LocalCluster(
-                    n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    # Cancelled tasks and lost heartbeats after Ctrl-C are expected, not news; a
+                    # run's own errors reach failures.jsonl whatever this level.
+                    silence_logs=logging.CRITICAL,
                 )
-            with cluster, Client(cluster) as client:
-                pool = client.get_executor(pure=False)
-                try:
-                    yield pool, workers
-                finally:
-                    pool.shutdown(wait=False)
+                with cluster:
+                    release()  # a Ctrl-C pressed during start-up stops here, closing the cluster
+                    with Client(cluster) as client:
+                        pool = client.get_executor(pure=False)
+                        try:
+                            yield pool, workers
+                        finally:
+                            pool.shutdown(wait=False)
     else:
         raise ValueError(f"unknown executor {kind!r}")

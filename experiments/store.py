@@ -88,8 +88,11 @@ class Store:
         """The manifest as stored.
 
         Raises:
-            SpecError: It cannot be read, is not JSON, or does not describe an experiment.
+            SpecError: It is missing, cannot be read, is not JSON, or does not describe an
+                experiment.
         """
+        if not self.exists:
+            raise SpecError(f"{self.root} holds no experiment (no manifest.json)")
         try:
             held = json.loads(self.manifest_path.read_text())
         except (OSError, ValueError) as err:  # ValueError: bad JSON or bad UTF-8
@@ -116,6 +119,10 @@ class Store:
         Raises:
             SpecError: DIR holds something else, another experiment, or another sweep is using it.
         """
+        if self.root.exists() and not self.root.is_dir():
+            raise SpecError(
+                f"--out {self.root} is a file: give a directory, new or holding {exp.name}"
+            )
         if (
             self.root.is_dir()
             and not self.exists

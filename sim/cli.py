@@ -233,3 +233,6 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head`: not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except KeyboardInterrupt:  # files are written atomically, so nothing half-written is left
+        print("python -m sim: interrupted", file=sys.stderr)
+        return 130

@@ -104,3 +104,17 @@ def test_limit_prints_simulated_and_closed_form_within_two_percent():
     result = json.loads(out.stdout)
     assert result["closed_form"]["share_of_first_best"] == pytest.approx(0.5, abs=1e-3)
     assert result["share_error"] < 0.02
+
+
+def test_ctrl_c_is_one_line_exit_130_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    from sim import cli as command_line
+    from sim.model import AccountabilityModel
+
+    def interrupted(self):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(AccountabilityModel, "step", interrupted)
+    status = command_line.main(["run", "--out", str(tmp_path / "rows.csv")])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert status == 130 and lines == ["python -m sim: interrupted"]
+    assert list(tmp_path.iterdir()) == []

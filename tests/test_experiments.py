@@ -624,3 +624,15 @@ def test_load_counts_a_run_once_even_if_a_part_is_copied(tmp_path):
     before = experiments.load(out)
     shutil.copy(out / "parts" / "part-000000.parquet", out / "parts" / "part-000099.parquet")
     pd.testing.assert_frame_equal(experiments.load(out), before)
+
+
+def test_a_missing_directory_or_a_file_as_out_is_one_line_and_exit_2(tmp_path, capsys):
+    missing = tmp_path / "nowhere"
+    for command in ("status", "analyse"):
+        status, _, err = run_main(capsys, command, missing)
+        assert status == 2 and err == [
+            f"python -m experiments: error: {missing} holds no experiment (no manifest.json)"
+        ]
+    (tmp_path / "run.csv").write_text("x")
+    status, _, err = run_main(capsys, "run", "smoke", "--out", tmp_path / "run.csv")
+    assert status == 2 and len(err) == 1 and "is a file: give a directory" in err[0]
