@@ -77,6 +77,7 @@ def RedBeads():
         )
         solara.Button("New experiment", on_click=new_experiment)
         solara.Select("Paddle", values=list(PADDLES), value=paddle)
+        solara.Text(f"Experiment {seed.value} (its seed: the same number gives the same beads)")
     table = model.table()
     if len(table):
         solara.HTML(
