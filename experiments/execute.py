@@ -59,6 +59,15 @@ def _connect(scheduler: str):
         ) from None
 
 
+def reachable(scheduler: str) -> None:
+    """Check that a Dask scheduler answers, before a sweep writes anything.
+
+    Raises:
+        ExecutorError: It cannot be reached.
+    """
+    _connect(scheduler).close()
+
+
 @contextmanager
 def _children_ignore_sigint() -> Iterator[Callable[[], None]]:
     """Start worker processes inside this block so that Ctrl-C leaves them alone.

@@ -158,7 +158,13 @@ def _expand(name: str, value: Any, source: str) -> list:
         # Count before building the list: a step of 1e-12 must be refused, not exhaust memory.
         span = (stop - start) / step
         if not span < MAX_RUNS:
-            count = f"{span + 1:,.0f}" if math.isfinite(span) else "too many"
+            count = (
+                f"{span + 1:,.0f}"
+                if span < 1e15
+                else f"{span:.1e}"
+                if math.isfinite(span)
+                else "too many"
+            )
             raise SpecError(
                 f"{source}: vary.{name} (start={start}, stop={stop}, step={step}) gives {count} "
                 f"values: an experiment may have at most {MAX_RUNS:,} runs; use a larger step"

@@ -11,7 +11,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from experiments.design import Run, plan
-from experiments.execute import executor
+from experiments.execute import executor, reachable
 from experiments.runner import run_chunk
 from experiments.spec import Experiment, model_function
 from experiments.store import Store, _now
@@ -92,6 +92,8 @@ def sweep(
     """
     runs = plan(exp)
     model_function(exp.model)  # fail now, in one line, rather than in every worker
+    if kind == "dask":
+        reachable(scheduler)  # an unreachable cluster leaves no empty experiment behind
     store = Store(out)
     with store.open(exp, runs):
         return _sweep(exp, store, runs, kind, workers, scheduler, chunk, batch_rows)

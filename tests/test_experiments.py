@@ -380,7 +380,7 @@ def test_an_unreachable_scheduler_is_one_line_and_exit_2(tmp_path):
             "run",
             "smoke",
             "--out",
-            tmp_path,
+            tmp_path / "d",
             "--scheduler",
             address,
         ],
@@ -392,6 +392,7 @@ def test_an_unreachable_scheduler_is_one_line_and_exit_2(tmp_path):
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and f"cannot use the Dask scheduler at {address!r}" in lines[0]
+    assert not (tmp_path / "d").exists()
 
 
 def test_an_empty_scheduler_address_is_refused(tmp_path, capsys):
