@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import itertools
 import math
 import re
 import tomllib
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.metrics import COLUMNS
-from sim.params import PARAMS, REGIME_NAMES, ParamError, validate
+from sim.params import PARAMS, REGIME_NAMES, SIZES, ParamError, coerce, validate
 
 # A sweep beyond this is almost always a slip (a step of 1e-6, n = 2**30) that would only fail
 # hours later, out of memory; split a genuinely larger study into several experiments.
@@ -183,7 +184,25 @@ def _check(values: dict[str, Any], where: str) -> dict[str, Any]:
         raise SpecError(f"{where}: {err}") from None
 
 
-def _vary(raw: Any, base: dict[str, Any], source: str) -> dict[str, list]:
+def _value(name: str, value: Any, where: str) -> Any:
+    try:
+        return coerce(name, value)
+    except ParamError as err:
+        raise SpecError(f"{where}: {err}") from None
+
+
+def _sizes(base: dict[str, Any], vary: dict[str, list], source: str) -> None:
+    # Sizes constrain each other (a worker per manager, a citizen per worker); every point must
+    # hold together, so each combination of the varied sizes is checked with the base.
+    varied = [k for k in SIZES if k in vary]
+    if math.prod(len(vary[k]) for k in varied) > MAX_RUNS:
+        return  # refused as too many runs once the design is counted
+    where = f"{source} [vary]" if varied else f"{source} [base]"
+    for combo in itertools.product(*(vary[k] for k in varied)):
+        _check(base | dict(zip(varied, combo, strict=True)), where)
+
+
+def _vary(raw: Any, source: str) -> dict[str, list]:
     if not isinstance(raw, dict):
         raise SpecError(f"{source}: [vary] must be a table of parameter = [values] or a range")
     vary = {}
@@ -192,9 +211,7 @@ def _vary(raw: Any, base: dict[str, Any], source: str) -> dict[str, list]:
             raise SpecError(f"{source}: vary regimes with 'regimes = [...]', not vary.regime")
         # The declaration's coerced values are what runs receive and what the store records,
         # so "0.5" or 60.0 in a file can never make a point differ from its stored parameters.
-        values = [
-            _check(base | {name: v}, f"{source} [vary]")[name] for v in _expand(name, value, source)
-        ]
+        values = [_value(name, v, f"{source} [vary]") for v in _expand(name, value, source)]
         repeated = [v for v, count in Counter(values).items() if count > 1]
         if repeated:
             raise SpecError(
@@ -286,9 +303,9 @@ def parse(text: str, source: str = "experiment") -> Experiment:
         raise SpecError(f"{source}: [base] must be a table of parameter = value")
     if "regime" in base:
         raise SpecError(f"{source}: set regimes with 'regimes = [...]', not base.regime")
-    checked = _check(base, f"{source} [base]")
-    base = {k: checked[k] for k in base}
-    vary = _vary(raw.get("vary", {}), base, source)
+    base = {k: _value(k, v, f"{source} [base]") for k, v in base.items()}
+    vary = _vary(raw.get("vary", {}), source)
+    _sizes(base, vary, source)
     sampler = raw.get("sampler")
     if sampler is not None:
         sampler = _sampler(sampler, base, source)

@@ -209,6 +209,23 @@ def defaults() -> dict[str, Any]:
     return {name: p.default for name, p in PARAMS.items()}
 
 
+# The sizes that constrain each other in ``validate``.
+SIZES = ("n_citizens", "n_workers", "n_managers")
+
+
+def coerce(name: str, value: Any) -> Any:
+    """One parameter's value, checked on its own and converted to its declared type.
+
+    ``validate`` also checks the sizes against each other; this does not.
+
+    Raises:
+        ParamError: An unknown name, or a value of the wrong type or out of range.
+    """
+    if name not in PARAMS:
+        raise ParamError(f"unknown parameter {name!r}: run 'python -m sim params' for the list")
+    return PARAMS[name].coerce(value)
+
+
 def validate(values: dict[str, Any]) -> dict[str, Any]:
     """Check and complete a set of parameter values.
 
@@ -223,9 +240,7 @@ def validate(values: dict[str, Any]) -> dict[str, Any]:
     """
     out = defaults()
     for name, value in values.items():
-        if name not in PARAMS:
-            raise ParamError(f"unknown parameter {name!r}: run 'python -m sim params' for the list")
-        out[name] = PARAMS[name].coerce(value)
+        out[name] = coerce(name, value)
     if out["n_managers"] > out["n_workers"]:
         raise ParamError(
             f"n_managers={out['n_managers']} exceeds n_workers={out['n_workers']}: "

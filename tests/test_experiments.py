@@ -317,6 +317,10 @@ MORE_BAD = [
     ("record = true\n", "record=True"),
     ("[vary]\nswitch_to = ['learning', 'anarchy']\n", "switch_to='anarchy' is not allowed"),
     ("[vary]\nratchet = [0.5, 0.5]\n", "more than once"),
+    (
+        "[base]\nn_citizens = 20\n[vary]\nn_workers = [4, 50]\n",
+        "n_workers=50 exceeds n_citizens=20",
+    ),
     ("model = 'no_such_module_xyz:run'\n", "cannot import 'no_such_module_xyz'"),
     ("model = 'sim.params:PARAMS'\n", "'PARAMS' is not a function"),
     ("[vary]\nratchet = [0.1, 0.2]\n[analysis]\ny = 'ratchet'\n", "unknown [analysis] key 'y'"),
@@ -637,3 +641,11 @@ def test_a_missing_directory_or_a_file_as_out_is_one_line_and_exit_2(tmp_path, c
     (tmp_path / "run.csv").write_text("x")
     status, _, err = run_main(capsys, "run", "smoke", "--out", tmp_path / "run.csv")
     assert status == 2 and len(err) == 1 and "is a file: give a directory" in err[0]
+
+
+def test_sizes_are_checked_together_point_by_point():
+    exp = parse(
+        'name = "sizes"\n[vary]\nn_citizens = [8, 20]\nn_workers = [4, 5]\nn_managers = [1, 2]\n'
+    )  # n_citizens = 8 is below the default 30 workers, but every point here holds together
+    assert len(points(exp)) == 8
+    assert all(p["n_workers"] <= p["n_citizens"] for p in points(exp))
