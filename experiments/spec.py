@@ -221,15 +221,16 @@ def _vary(raw: Any, source: str) -> dict[str, list]:
     return vary
 
 
+def _known(raw: dict, allowed: set[str], what: str) -> None:
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        raise SpecError(f"{what} {unknown[0]!r}: allowed keys are " + ", ".join(sorted(allowed)))
+
+
 def _analysis(raw: Any, varied: list[str], source: str) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise SpecError(f"{source}: [analysis] must be a table with x and outputs")
-    unknown = set(raw) - ANALYSIS_KEYS
-    if unknown:
-        raise SpecError(
-            f"{source}: unknown [analysis] key {sorted(unknown)[0]!r}: allowed keys are "
-            + ", ".join(sorted(ANALYSIS_KEYS))
-        )
+    _known(raw, ANALYSIS_KEYS, f"{source}: unknown [analysis] key")
     outputs = raw.get("outputs", [])
     if "outputs" in raw and (
         not isinstance(outputs, list) or not outputs or not all(isinstance(o, str) for o in outputs)
@@ -264,12 +265,7 @@ def parse(text: str, source: str = "experiment") -> Experiment:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise SpecError(f"{source} is not valid TOML: {err}") from None
-    unknown = set(raw) - TOP_KEYS
-    if unknown:
-        raise SpecError(
-            f"{source}: unknown key {sorted(unknown)[0]!r}: allowed keys are "
-            + ", ".join(sorted(TOP_KEYS))
-        )
+    _known(raw, TOP_KEYS, f"{source}: unknown key")
     name = raw.get("name")
     if not isinstance(name, str) or not name:
         raise SpecError(f"{source}: 'name' is required (a short string)")
@@ -344,12 +340,7 @@ def parse(text: str, source: str = "experiment") -> Experiment:
 def _sampler(raw: Any, base: dict, source: str) -> dict:
     if not isinstance(raw, dict):
         raise SpecError(f"{source}: [sampler] must be a table with method, n and bounds")
-    unknown = set(raw) - SAMPLER_KEYS
-    if unknown:
-        raise SpecError(
-            f"{source}: unknown [sampler] key {sorted(unknown)[0]!r}: allowed keys are "
-            + ", ".join(sorted(SAMPLER_KEYS))
-        )
+    _known(raw, SAMPLER_KEYS, f"{source}: unknown [sampler] key")
     method = raw.get("method")
     if method not in SAMPLERS:
         raise SpecError(f"{source}: unknown sampler {method!r}: use one of {', '.join(SAMPLERS)}")
