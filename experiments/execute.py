@@ -59,6 +59,16 @@ def _connect(scheduler: str):
         ) from None
 
 
+def _stop(pool: ProcessPoolExecutor) -> None:
+    if hasattr(pool, "terminate_workers"):  # Python 3.14 and later
+        pool.terminate_workers()
+        return
+    # Before 3.14 concurrent.futures has no way to stop running tasks; its worker table is the
+    # only handle. The pool then counts as broken, and its shutdown returns at once.
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.terminate()
+
+
 def reachable(scheduler: str) -> None:
     """Check that a Dask scheduler answers, before a sweep writes anything.
 
@@ -77,8 +87,11 @@ def _children_ignore_sigint() -> Iterator[Callable[[], None]]:
     process. Here SIGINT is held (blocked) as well as ignored: Linux keeps a blocked signal pending
     even when it is ignored, so a Ctrl-C pressed while the workers start is raised as
     KeyboardInterrupt by the ``release`` function this yields (or on leaving). Only this thread
-    and the threads it starts hold it: now and then the kernel hands the Ctrl-C to a thread a
-    library started earlier (OpenBLAS, Arrow), which drops it; pressing Ctrl-C again works.
+    and the threads it starts hold it, so the kernel may hand the Ctrl-C to a thread a library
+    started earlier (OpenBLAS, Arrow), which drops it. For the pool's quick start that is rare;
+    during a Dask LocalCluster's few seconds of start-up it is common, and Ctrl-C must be pressed
+    again once the sweep runs. (A recording handler would keep it, but a caught signal is reset
+    to the default across exec, and the workers would print tracebacks again.)
     """
     if threading.current_thread() is not threading.main_thread():
         yield lambda: None  # signals belong to the main thread; nothing to do elsewhere
@@ -130,6 +143,11 @@ def executor(
                     pool.submit(int)
                 release()
             yield pool, workers
+        except BaseException:
+            # Ctrl-C or an error: the sweep has stopped collecting, so running chunks would be
+            # thrown away. Stop the workers now rather than wait for them (workers ignore Ctrl-C).
+            _stop(pool)
+            raise
         finally:  # after a normal sweep nothing is queued; after Ctrl-C nothing queued may start
             pool.shutdown(wait=True, cancel_futures=True)
     elif kind in ("dask-local", "dask"):

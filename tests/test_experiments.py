@@ -494,6 +494,69 @@ def test_a_damaged_part_is_one_line_and_exit_2(tmp_path, capsys):
         assert status == 2 and len(err) == 1 and f"{part.name} is damaged" in err[0], (args, err)
 
 
+def _session_processes(sid: int) -> list[int]:
+    """Processes still alive in a session (zombies excluded), read from /proc."""
+    alive = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields[3]) == sid and fields[0] != "Z":
+            alive.append(int(stat.parent.name))
+    return alive
+
+
+def test_ctrl_c_twice_stops_a_process_pool_sweep_cleanly_and_it_resumes(tmp_path):
+    text = (
+        TINY.replace("replications = 3", "replications = 8")
+        .replace("steps = 8", "steps = 104")
+        .replace("n_citizens = 60", "n_citizens = 2000")
+        .replace("n_workers = 4", "n_workers = 20")
+    )
+    exp_file = write(tmp_path, text)
+    out = tmp_path / "interrupted"
+    cmd = [sys.executable, "-m", "experiments", "run", exp_file, "--out", str(out)]
+    cmd += ["--workers", "2", "--chunk", "4", "--batch-rows", "1"]
+    proc = subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while not list((out / "parts").glob("part-*.parquet")):
+        assert proc.poll() is None, "the sweep finished before it could be interrupted"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)  # as a terminal does: to every process of the group
+    time.sleep(0.3)
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=60)  # a hang, not a speed target
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise AssertionError("the sweep hung after Ctrl-C") from None
+    assert proc.returncode == 130
+    lines = [line for line in err.splitlines() if "runs/s" not in line and line.strip()]
+    assert lines == [
+        "python -m experiments: interrupted: finished runs are stored; run the same command to "
+        "resume"
+    ], err
+    assert _session_processes(proc.pid) == []  # no worker left behind
+    partial = experiments.load(out).run_id.nunique()
+    assert 1 <= partial < 48
+    again = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    df = experiments.load(out)
+    assert (
+        sorted(df.run_id.unique()) == list(range(48)) and df.groupby("run_id").size().eq(26).all()
+    )
+
+
 def test_an_interrupt_just_after_a_part_is_written_stores_no_run_twice(tmp_path, monkeypatch):
     calls = []
     write_part = Store.write_part
