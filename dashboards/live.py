@@ -18,7 +18,7 @@ from PIL import Image
 
 from dashboards.charts import PANELS
 from dashboards.twin import Twin
-from sim.agents import _rank_within
+from sim.kernels import rank_within
 from sim.plots import STYLES, colour
 
 HORIZON = 52  # the week axis grows a year at a time
@@ -184,7 +184,7 @@ class LivePicture:
             column = np.empty(len(order))
             column[order] = np.arange(len(order)) + w.team[order] * 1.5
             x = column[c.worker]
-            y = _rank_within(c.worker, c.complexity).astype(float)
+            y = rank_within(c.worker, c.complexity).astype(float)
             y = y.max() - y
             top = y.max() + 2.5
             for team in np.unique(w.team):

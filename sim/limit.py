@@ -1,6 +1,7 @@
 """The multitask principal-agent limit (Holmstrom & Milgrom 1991; Baker 2002).
 
-With noise, learning, imitation, intrinsic motivation and sanctions switched off, fully skilled
+With noise, learning, imitation, intrinsic motivation, sanctions, every stake but the worker's own
+incentive, complexity and differences between citizens switched off, fully skilled
 workers paid ``b`` per unit of the measure, with quadratic effort cost, choose effort
 ``a* = b g``. With value direction ``f`` and measure direction ``g`` of unit length and
 ``cos(theta) = measure_alignment``, the net value (value minus effort cost) as a share of the
@@ -8,7 +9,8 @@ first best is ``2 b cos(theta) - b**2``, maximised at ``b* = cos(theta)`` with s
 ``cos(theta)**2``. ``simulate`` gets there by running the model's own workers; ``closed_form``
 is the textbook answer. Misreporting is free in this configuration (no audits, no sanctions) and
 workers do record outcomes that did not happen, but records do not enter the effort choice, so
-the effort and the value of help are those of the textbook agent.
+the effort and the value of help are those of the textbook agent. Value is what the help did for
+citizens (the need it removed, before needs run out), so help that does nothing fails the test.
 """
 
 from __future__ import annotations
@@ -34,10 +36,16 @@ LIMIT_PARAMS = {
     "reporting_overhead": 0.0,
     "learning_time": 0.0,
     "time_budget": 100.0,  # never binds: the textbook agent has no time constraint
-    "effort_cost": 1.0,
+    "effort_cost": 1.0,  # the textbook's unit cost
     "economic_shock_sd": 0.0,
     "life_event_rate": 0.0,
     "specialisation": 0.0,
+    "funding_stake": 0.0,
+    "status_concern": 0.0,
+    "complexity": 0.0,
+    "need_heterogeneity": 0.0,
+    "base_autonomy": 0.0,
+    "leader_turnover": 0.0,
 }
 
 
@@ -55,8 +63,8 @@ def closed_form(alignment: float, incentive: float) -> dict:
 def simulate(alignment: float, incentive: float, steps: int = 4, seed: int = 0) -> dict:
     """Run the model's workers in the limiting configuration and measure what they achieve.
 
-    Effort is what each worker chose (sim.agents.Workers.plan_week); value is the bespoke help
-    that reached citizens on their visits (sim.agents.Workers.work_week); cost is the quadratic
+    Effort is what each worker chose (sim.workers.Workers.plan_week); value is the need that
+    help removed for citizens on their visits (sim.workers.Workers.work_week); cost is the quadratic
     effort cost of the chosen effort. The first best is a worker paid on value itself.
     """
     model = AccountabilityModel(
@@ -68,10 +76,10 @@ def simulate(alignment: float, incentive: float, steps: int = 4, seed: int = 0) 
     for _ in range(steps):
         model.step()
         workers.skill[:] = 1.0
-        e = np.column_stack([workers.h, workers.m])
-        effort.append(e.mean(axis=0))
-        value.append(model.citizens.help_delivered / len(workers.h))
-        cost.append(0.5 * model.p["effort_cost"] * (e**2).sum(axis=1).mean())
+        chosen = np.column_stack([workers.help_effort, workers.indicator_effort])
+        effort.append(chosen.mean(axis=0))
+        value.append(model.citizens.value_delivered / len(workers.skill))
+        cost.append(0.5 * model.p["effort_cost"] * (chosen**2).sum(axis=1).mean())
     first_best = 0.5 / model.p["effort_cost"]
     return {
         "effort": [float(x) for x in np.mean(effort, axis=0)],

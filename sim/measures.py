@@ -4,8 +4,10 @@ The outcome indicator scores citizens' needs in the *measured* life domains, mix
 milestones that only the indicator counts (``measure_alignment`` sets the mix, Baker 2002), and
 workers record it. The room in a masterclass can "give up and replace" the measure: score other
 domains, or let citizens report their own wellbeing, which workers can neither steer by
-milestone work nor write up themselves. Agents read the resulting ``Measure``; no rule says how
-they respond to it.
+milestone work nor write up themselves; but citizens' reports have their own faults: not everyone
+answers (the disengaged and the most complex least), people are polite about a worker they trust,
+and a worker whose figures pay can coach an answer or pick who is asked. Agents read the
+resulting ``Measure``; no rule says how they respond to it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ DOMAIN_SETS = {
     "income+housing": (0, 1),
     "health+relationships": (2, 3),
 }
+COACHING_AUDIT_REACH = 0.3  # re-asking a sample of citizens finds some coached answers
 
 
 @dataclass(frozen=True)
@@ -32,12 +35,15 @@ class Measure:
         alignment: Weight of wellbeing in the measured domains (``a``, the cosine with value).
         focus: Weight of milestones that only the indicator counts (``b = sqrt(1 - a**2)``).
         reported: Citizens report their own wellbeing, in every domain as they value it now.
+        audit_reach: How much of a false figure an audit can find: a record in a file can be
+            checked against the case; a coached answer from a citizen mostly cannot.
     """
 
     weights: np.ndarray
     alignment: float
     focus: float
     reported: bool
+    audit_reach: float
 
     def fit(self, values: np.ndarray) -> float:
         """How much of bespoke help's value the indicator sees: cosine of weights and values."""
@@ -49,9 +55,21 @@ class Measure:
 def measure(p: dict[str, Any], design: np.ndarray) -> Measure:
     """The measure set by the parameters, for a service designed around ``design`` values."""
     if p["measure"] == "citizen_reported":
-        return Measure(weights=design, alignment=1.0, focus=0.0, reported=True)
+        return Measure(
+            weights=design,
+            alignment=1.0,
+            focus=0.0,
+            reported=True,
+            audit_reach=COACHING_AUDIT_REACH,
+        )
     keep = np.zeros(len(design), dtype=bool)
     keep[list(DOMAIN_SETS[p["measured_domains"]])] = True
     weights = design if keep.all() else np.where(keep, design, 0) / design[keep].sum()
-    a = p["measure_alignment"]
-    return Measure(weights=weights, alignment=a, focus=float(np.sqrt(1 - a * a)), reported=False)
+    alignment = p["measure_alignment"]
+    return Measure(
+        weights=weights,
+        alignment=alignment,
+        focus=float(np.sqrt(1 - alignment * alignment)),
+        reported=False,
+        audit_reach=1.0,
+    )

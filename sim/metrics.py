@@ -16,8 +16,10 @@ COLUMNS: dict[str, str] = {
     "step": "Week of the run (1 is the first week).",
     "regime": "Accountability regime in force this week.",
     "target": "Mean target across workers (share of caseload); empty when there are no targets.",
-    "measured_performance": "Share of caseloads with an outcome recorded, as reported upward.",
-    "true_performance": "Share of caseloads that really achieved the measured outcome.",
+    "measured_performance": "Share of counted citizens with an outcome recorded, as reported "
+    "upward (with citizens' own reports, the share of those who answered).",
+    "true_performance": "Share of citizens who really achieved the measured outcome (the "
+    "indicator's own definition of success, not their wellbeing).",
     "gaming_gap": "measured_performance minus true_performance.",
     "misreport_rate": "Share of recorded outcomes that did not happen (after audits).",
     "gaming_time_share": "Share of worker time spent on work that only moves the indicator.",
@@ -42,6 +44,12 @@ COLUMNS: dict[str, str] = {
     "minus the share up to 0.1 below it (empty without targets).",
     "rank_skill_corr": "At the last review: rank correlation between workers' measured "
     "performance and their skill.",
+    "candour": "Mean over workers of their team's candour: whether people say what went wrong "
+    "(0 never, 1 always).",
+    "accountability_cost": "Share of all staff time (workers and managers) spent on holding to "
+    "account: reporting, reviews, audits, sessions, case reviews, asking citizens, support.",
+    "mean_stake": "Mean stake workers feel on their figures (own target, funding passed down, "
+    "looking good).",
 }
 
 WORKER_COLUMNS = (
@@ -65,38 +73,49 @@ def _mean(x: np.ndarray) -> float:
 
 def step_row(model: AccountabilityModel) -> dict:
     """This week's row of COLUMNS."""
-    c, w, lv = model.citizens, model.workers, model.levers
-    recorded, achieved = c.recorded.mean(), c.achieved.mean()
+    citizens, workers, levers = model.citizens, model.workers, model.levers
+    counted = citizens.responded | citizens.false_record
+    recorded = citizens.recorded.sum() / max(counted.sum(), 1)
+    achieved = citizens.achieved.mean()
     budget = model.p["time_budget"]
-    time_used = w.h + w.m + w.reflect + budget * (lv.reporting_overhead + lv.learning_time)
-    learning = w.reflect + budget * lv.learning_time
+    worked = workers.help_effort + workers.indicator_effort + workers.reflection
+    time_used = worked + workers.accountability_time
+    sessions = levers.learning_time * model.teams.commitment[workers.team] * budget
+    learning = workers.reflection + sessions
+    staff_time = budget * (len(workers.skill) + len(model.managers))
+    holding = workers.accountability_time.sum() + model.teams.manager_time.sum()
     return {
         "step": model.steps,
         "regime": model.regime.name,
-        "target": float(np.mean(w.target)) if lv.has_target else float("nan"),
+        "target": float(np.mean(workers.target)) if levers.has_target else float("nan"),
         "measured_performance": float(recorded),
         "true_performance": float(achieved),
         "gaming_gap": float(recorded - achieved),
-        "misreport_rate": _ratio(c.false_record.sum(), c.recorded.sum()),
-        "gaming_time_share": _ratio(w.gaming_time.sum(), time_used.sum()),
-        "parked_share": float((c.contacts.sum(axis=0) == 0).mean()),
+        "misreport_rate": _ratio(citizens.false_record.sum(), citizens.recorded.sum()),
+        "gaming_time_share": _ratio(workers.gaming_time.sum(), time_used.sum()),
+        "parked_share": float((citizens.contacts.sum(axis=0) == 0).mean()),
         "complex_contact_ratio": _ratio(
-            _mean(c.contact_weeks[c.hardest]), _mean(c.contact_weeks[c.simplest])
+            _mean(citizens.contact_weeks[citizens.hardest]),
+            _mean(citizens.contact_weeks[citizens.simplest]),
         ),
-        "mean_wellbeing": float(c.wellbeing.mean()),
-        "equity_gap": _mean(c.wellbeing[c.simplest]) - _mean(c.wellbeing[c.hardest]),
-        "citizen_trust": float(c.trust.mean()),
-        "worker_morale": float(1 - w.stress.mean()),
-        "turnover": w.quits + w.dismissals,
-        "mean_skill": float(w.skill.mean()),
+        "mean_wellbeing": float(citizens.wellbeing.mean()),
+        "equity_gap": _mean(citizens.wellbeing[citizens.simplest])
+        - _mean(citizens.wellbeing[citizens.hardest]),
+        "citizen_trust": float(citizens.trust.mean()),
+        "worker_morale": float(1 - workers.stress.mean()),
+        "turnover": workers.quits + workers.dismissals,
+        "mean_skill": float(workers.skill.mean()),
         "learning_time_share": _ratio(learning.sum(), time_used.sum()),
-        "engagement": float(c.engaged.mean()),
-        "mean_knowledge": float(w.knowledge.mean()),
-        "mean_motivation": float(w.motivation.mean()),
-        "creaming_share": float((w.creams & (w.stake > 0)).mean()),  # choices that bite
-        "misreporting_share": float(w.misreports.mean()),
-        "dismissals": w.dismissals,
+        "engagement": float(citizens.engaged.mean()),
+        "mean_knowledge": float(workers.knowledge.mean()),
+        "mean_motivation": float(workers.motivation.mean()),
+        "creaming_share": float((workers.creams & (workers.stake > 0)).mean()),  # choices that bite
+        "misreporting_share": float(workers.misreports.mean()),
+        "dismissals": workers.dismissals,
         **model.last_review,
+        "candour": float(model.teams.candour[workers.team].mean()),
+        "accountability_cost": float(holding / staff_time),
+        "mean_stake": float(workers.stake.mean()),
     }
 
 
@@ -106,32 +125,35 @@ def _ranks(x: np.ndarray) -> np.ndarray:
 
 def review_stats(model: AccountabilityModel) -> dict[str, float]:
     """Figures only a review can show: bunching at the target, and how far rank reflects skill."""
-    w = model.workers
-    measured = w.measured_sum / np.maximum(w.weeks, 1)
-    x = measured - w.target
+    workers = model.workers
+    measured = workers.measured_sum / np.maximum(workers.weeks, 1)
+    distance = measured - workers.target
     bunching = float("nan")
     if model.levers.has_target:
-        bunching = float(((x >= 0) & (x < 0.1)).mean() - ((x >= -0.1) & (x < 0)).mean())
+        bunching = float(
+            ((distance >= 0) & (distance < 0.1)).mean()
+            - ((distance >= -0.1) & (distance < 0)).mean()
+        )
     rho = float("nan")
-    if len(measured) > 2 and measured.std() > 0 and w.skill.std() > 0:
-        rho = float(np.corrcoef(_ranks(measured), _ranks(w.skill))[0, 1])
+    if len(measured) > 2 and measured.std() > 0 and workers.skill.std() > 0:
+        rho = float(np.corrcoef(_ranks(measured), _ranks(workers.skill))[0, 1])
     return {"bunching": bunching, "rank_skill_corr": rho}
 
 
 def worker_rows(model: AccountabilityModel) -> list[dict]:
     """One row per worker for the review period just ended."""
-    w = model.workers
-    weeks = np.maximum(w.weeks, 1)
-    measured, true = w.measured_sum / weeks, w.true_sum / weeks
+    workers = model.workers
+    weeks = np.maximum(workers.weeks, 1)
+    measured, true = workers.measured_sum / weeks, workers.true_sum / weeks
     return [
         {
             "step": model.steps,
-            "worker_id": w.agent[i].unique_id,
-            "team": int(w.team[i]),
+            "worker_id": workers.agent[i].unique_id,
+            "team": int(workers.team[i]),
             "measured_performance": float(measured[i]),
             "true_performance": float(true[i]),
-            "skill": float(w.skill[i]),
-            "target": float(w.target[i]),
+            "skill": float(workers.skill[i]),
+            "target": float(workers.target[i]),
         }
-        for i in range(len(w.skill))
+        for i in range(len(workers.skill))
     ]

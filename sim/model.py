@@ -4,7 +4,8 @@ Citizens with needs in several life domains are helped by frontline workers, who
 them to account under a regime (sim.regimes). Each step is one week: citizens' lives move, workers
 decide how to spend their time given the stakes they face and their concern for citizens, managers
 act as the regime asks, and the week's figures are recorded (sim.metrics). No rule turns gaming
-on under targets: workers choose it when measured results pay and their choices are not checked.
+on under targets: workers choose it when measured results pay and their choices are not checked;
+and no rule makes learning work: it works as far as people say what went wrong.
 """
 
 from __future__ import annotations
@@ -16,10 +17,13 @@ import mesa
 import numpy as np
 
 from sim import metrics
-from sim.agents import VALUES_AFTER, VALUES_BEFORE, Citizen, Citizens, Manager, Workers
+from sim.agents import Citizen, Manager
+from sim.citizens import VALUES_AFTER, VALUES_BEFORE, Citizens
+from sim.managers import Teams
 from sim.measures import Measure, measure
 from sim.params import PARAMS, validate
 from sim.regimes import PRESETS, Levers, Regime
+from sim.workers import Workers
 
 STREAMS = (
     "citizens",
@@ -31,6 +35,7 @@ STREAMS = (
     "records",
     "reviews",
     "hiring",
+    "leaders",
 )
 
 
@@ -67,7 +72,13 @@ class AccountabilityModel(mesa.Model):
         self.measure: Measure = measure(self.p, VALUES_BEFORE)
         self.economy = 0.0
         self.citizens = Citizens(self, self.streams["citizens"])
+        self.teams = Teams(self.p["n_managers"])
         self.workers = Workers(self, self.streams["staff"])
+        if self.workers.specialist.any():
+            self.workers.domain = self.citizens.triage(
+                self.workers.specialist, self.streams["staff"]
+            )
+        self.workers.settle_caseloads()
         self.managers = [Manager(self, team) for team in range(self.p["n_managers"])]
         Citizen.create_agents(self, self.p["n_citizens"], row=list(range(self.p["n_citizens"])))
         self.worker_rows = worker_rows
@@ -106,12 +117,15 @@ class AccountabilityModel(mesa.Model):
         self.workers.work_week(s["work"])
         self.citizens.assess(s["outcomes"])
         self.workers.record(s["records"])
+        for manager in self.managers:
+            manager.account_time()
         leavers = list(self.workers.live_week(s["staff"]))
         self.workers.quits += len(leavers)
         if week % p["review_period"] == 0:
             self.review(leavers)
         elif leavers:
             self.workers.hire(np.array(leavers), s["hiring"])
+        self.replace_leaders(s["leaders"])
         self.datacollector.add_table_row("steps", metrics.step_row(self))
 
     def review(self, leavers: list[int]) -> None:
@@ -131,6 +145,14 @@ class AccountabilityModel(mesa.Model):
         gone = sorted(set(leavers) | set(dismissed))
         if gone:
             self.workers.hire(np.array(gone), s["hiring"])
+
+    def replace_leaders(self, rng: np.random.Generator) -> None:
+        """Managers who leave this week are replaced by someone new to the team."""
+        leaving = rng.random(len(self.managers)) < self.p["leader_turnover"]
+        for team in np.flatnonzero(leaving):
+            self.managers[team].remove()
+            self.managers[team] = Manager(self, int(team))
+            self.managers[team].take_over()
 
     def frame(self):
         """The weekly rows so far, as a pandas DataFrame (the public output contract)."""

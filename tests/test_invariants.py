@@ -62,9 +62,13 @@ def test_invariants_hold_for_any_valid_parameters(params, seed):
         assert len(m.agents_by_type[Worker]) == params["n_workers"]
         assert len(m.agents_by_type[Citizen]) == params["n_citizens"]
         # time spent never exceeds the budget
-        lv, budget = m.levers, m.p["time_budget"]
-        spent = w.h + w.m + w.reflect + budget * (lv.reporting_overhead + lv.learning_time)
-        assert np.all(spent <= budget * (1 + 1e-9))
-        assert np.all((w.h >= 0) & (w.m >= 0) & (w.reflect >= 0))
+        budget = m.p["time_budget"]
+        chosen = (w.help_effort, w.indicator_effort, w.reflection, w.accountability_time)
+        assert np.all(sum(chosen) <= budget * (1 + 1e-9))
+        assert all(np.all(t >= 0) for t in chosen)
+        assert np.all((m.teams.candour >= 0) & (m.teams.candour <= 1))
+        assert np.all((m.teams.commitment >= 0) & (m.teams.commitment <= 1))
+        assert np.all((c.understood >= 0) & (c.understood <= 1))
     row = m.frame().iloc[-1]
     assert 0 <= row.measured_performance <= 1 and 0 <= row.true_performance <= 1
+    assert 0 <= row.accountability_cost <= 1 and 0 <= row.candour <= 1

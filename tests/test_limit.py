@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from sim.limit import closed_form, simulate
+from tests import mutants
 
 
 @pytest.mark.parametrize("alignment", [0.3, 0.6, math.sqrt(0.5), 0.9, 1.0])
@@ -31,3 +32,13 @@ def test_optimal_incentive_is_cos_theta_and_stronger_incentives_give_less(alignm
 def test_half_of_first_best_at_45_degrees():
     c = math.sqrt(0.5)
     assert simulate(c, c)["share_of_first_best"] == pytest.approx(0.5, rel=0.02)
+
+
+def test_the_limit_is_about_value_to_citizens_so_help_that_does_nothing_fails_it():
+    # Mutant: help that removes no need. Effort is still Baker's, but the share of first-best
+    # value is checked on what reached citizens, so the limit is no identity of the optimiser.
+    c = math.sqrt(0.5)
+    with mutants.applied("help_does_nothing"):
+        sim = simulate(c, c)
+    np.testing.assert_allclose(sim["effort"], closed_form(c, c)["effort"], rtol=0.02)
+    assert sim["share_of_first_best"] < 0

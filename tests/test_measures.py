@@ -7,7 +7,7 @@ quotes the single-seed figures the room sees.
 import numpy as np
 import pytest
 
-from sim.agents import VALUES_BEFORE
+from sim.citizens import VALUES_BEFORE
 from sim.measures import DOMAIN_SETS, measure
 from sim.params import defaults
 from tests.conftest import late_mean, runs
@@ -32,22 +32,28 @@ def test_a_partial_measure_weighs_only_its_domains_and_fits_value_less_well(doma
     "change", [{"measured_domains": "income"}, {"measure": "citizen_reported"}]
 )
 def test_without_stakes_the_measure_changes_no_ones_week(change):
-    # Under no accountability nobody is paid on the measure, so what it scores is irrelevant
-    # to what happens to citizens: wellbeing, trust and contacts are identical.
+    # With no accountability and no funding tied to the figures, nobody's figures are worth
+    # anything, so what the measure scores is irrelevant to what happens to citizens.
+    unpaid = {"funding_stake": 0.0}
     for seed in (0, 1):
-        base = runs("none", 52, (seed,))[0]
-        other = runs("none", 52, (seed,), **change)[0]
+        base = runs("none", 52, (seed,), **unpaid)[0]
+        other = runs("none", 52, (seed,), **unpaid, **change)[0]
         for col in ("mean_wellbeing", "citizen_trust", "parked_share", "mean_skill"):
             assert np.array_equal(base[col], other[col]), col
+        # Mutant check: a stake from above is enough for the measure to matter.
+        paid = runs("none", 52, (seed,), funding_stake=0.5)[0]
+        paid_other = runs("none", 52, (seed,), funding_stake=0.5, **change)[0]
+        assert not np.array_equal(paid.mean_wellbeing, paid_other.mean_wellbeing)
 
 
 @pytest.mark.slow
-def test_citizen_reports_leave_nothing_to_invent_and_no_indicator_only_work():
-    frames = runs("outcomes", **{"measure": "citizen_reported"})
-    for df in frames:
-        assert (df.misreporting_share == 0).all() and (df.gaming_gap == 0).all()
+def test_with_the_stakes_kept_citizen_reports_are_gamed_too():
+    # Nothing is left to write up, and no time goes on indicator-only work, but where answers
+    # pay, workers coach and pick who answers: the gap is smaller, not gone.
+    reported = late_mean("outcomes", "gaming_gap", measure="citizen_reported")
+    assert 0.05 < reported < late_mean("outcomes", "gaming_gap")
     assert late_mean("outcomes", "gaming_time_share", measure="citizen_reported") < 0.05
-    assert late_mean("outcomes", "gaming_time_share") > 0.4
+    assert late_mean("outcomes", "gaming_time_share") > 0.3
 
 
 @pytest.mark.slow
@@ -58,7 +64,7 @@ def test_replacing_the_measure_with_citizen_reports_helps_the_hardest_to_help():
         for c in ("parked_share", "equity_gap", "mean_wellbeing")
     }
     assert designed["parked_share"] - reported["parked_share"] > 0.1
-    assert designed["equity_gap"] - reported["equity_gap"] > 0.05
+    assert designed["equity_gap"] - reported["equity_gap"] > 0.02
     assert reported["mean_wellbeing"] > late_mean("outcomes", "mean_wellbeing") + 0.03
     # Creaming survives the new measure: the game changes, it does not end.
     assert late_mean("outcomes", "creaming_share", measure="citizen_reported") > 0.5

@@ -1,4 +1,4 @@
-"""Unit tests of the agents' decision machinery."""
+"""Unit tests of the numerical kernels the agents decide with (sim.kernels)."""
 
 import numpy as np
 import pandas as pd
@@ -8,8 +8,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy.optimize import minimize
 
-from sim.agents import Grouping, _rank_within, waterfill
-from sim.model import AccountabilityModel
+from sim.kernels import Grouping, rank_within, waterfill
 
 
 def _objective(e, r, c):
@@ -46,32 +45,26 @@ def test_waterfill_binding_budget_equalises_marginal_returns():
     np.testing.assert_allclose(waterfill(r, 1.0, np.array([0.0])), 0)
 
 
-def test_rank_within_groups_matches_pandas():
+def testrank_within_groups_matches_pandas():
     rng = np.random.default_rng(0)
     groups, key = rng.integers(0, 7, 300), rng.random(300)
     expected = pd.Series(key).groupby(groups).rank(ascending=False, method="first") - 1
-    np.testing.assert_array_equal(_rank_within(groups, key), expected.to_numpy())
+    np.testing.assert_array_equal(rank_within(groups, key), expected.to_numpy())
 
 
 @settings(max_examples=100, deadline=None)
 @given(st.integers(1, 40), st.integers(1, 300), st.integers(0, 2**31 - 1))
-def test_grouping_ranks_like_rank_within_including_ties_and_infinities(k, n, seed):
+def test_grouping_ranks_likerank_within_including_ties_and_infinities(k, n, seed):
     rng = np.random.default_rng(seed)
     groups = rng.integers(0, k, n)
     key = rng.choice([-np.inf, 0.0, 0.5, 1.0, 2.0], n) + (rng.random(n) < 0.5) * rng.random(n)
-    np.testing.assert_array_equal(Grouping(groups).rank(key), _rank_within(groups, key))
+    np.testing.assert_array_equal(Grouping(groups).rank(key), rank_within(groups, key))
 
 
-def test_a_replaced_worker_starts_afresh_and_old_views_refuse_to_read():
-    m = AccountabilityModel(rng=4, n_citizens=100, n_workers=5, n_managers=1)
-    for _ in range(3):
-        m.step()
-    old = m.workers.agent[2]
-    trust_before = m.citizens.trust[m.citizens.worker == 2].copy()
-    m.workers.hire(np.array([2]), m.streams["hiring"])
-    new = m.workers.agent[2]
-    assert new is not old and m.workers.weeks[2] == 0 and m.workers.measured_sum[2] == 0
-    np.testing.assert_allclose(m.citizens.trust[m.citizens.worker == 2], 0.8 * trust_before)
-    with pytest.raises(AttributeError, match="has left the service"):
-        _ = old.skill
-    assert 0 <= new.skill <= 1
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 300), st.integers(0, 2**31 - 1))
+def test_positions_in_an_order_are_the_ranks(k, n, seed):
+    rng = np.random.default_rng(seed)
+    groups, key = rng.integers(0, k, n), rng.random(n)
+    grouping = Grouping(groups)
+    np.testing.assert_array_equal(grouping.positions(grouping.order(key)), rank_within(groups, key))

@@ -1,0 +1,106 @@
+"""Numerical kernels the agents' weekly behaviour is written with.
+
+Pure functions and one small class over NumPy arrays: a logistic choice, the effort allocation of
+a worker under a time budget (the multitask agent's best response), and ranking within fixed
+groups such as caseloads and teams. Nothing here knows about citizens, workers or regimes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """Logistic function, safe for large arguments."""
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -500, 500)))
+
+
+def choose(utility: np.ndarray, noise: float, uniform: np.ndarray) -> np.ndarray:
+    """Logit choice: take an option with probability sigmoid(utility / noise); best at 0 noise."""
+    if noise == 0:
+        return utility > 0
+    return uniform < sigmoid(utility / max(noise, 1e-9))
+
+
+def waterfill(returns: np.ndarray, cost: float, budget: np.ndarray) -> np.ndarray:
+    """Best effort allocation under quadratic cost and a time budget.
+
+    Each row maximises ``sum(r_k e_k) - cost/2 * sum(e_k**2)`` subject to ``sum(e_k) <= budget``
+    and ``e_k >= 0``. The solution is ``e_k = max(r_k - nu, 0) / cost`` with the shadow price
+    ``nu >= 0`` of time set so the budget binds only when it must.
+
+    Args:
+        returns: Perceived marginal return of each use of time, one row per worker.
+        cost: Curvature of the effort cost.
+        budget: Time available to each worker.
+
+    Returns:
+        Effort on each use of time, same shape as ``returns``.
+    """
+    positive = np.maximum(returns, 0.0)
+    free = positive / cost
+    over = free.sum(axis=1) > budget
+    if not over.any():
+        return free
+    ordered = -np.sort(-positive[over], axis=1)
+    count = np.arange(1, positive.shape[1] + 1)
+    price = (np.cumsum(ordered, axis=1) - cost * budget[over, None]) / count
+    last = np.maximum((ordered > price).sum(axis=1) - 1, 0)
+    shadow = np.maximum(price[np.arange(len(last)), last], 0.0)
+    out = free.copy()
+    out[over] = np.maximum(positive[over] - shadow[:, None], 0.0) / cost
+    return out
+
+
+def rank_within(groups: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """Rank of each item within its group, 0 for the largest key (ties keep index order)."""
+    order = np.lexsort((-key, groups))
+    sorted_groups = groups[order]
+    starts = np.r_[0, np.flatnonzero(sorted_groups[1:] != sorted_groups[:-1]) + 1]
+    first = np.repeat(starts, np.diff(np.r_[starts, len(sorted_groups)]))
+    rank = np.empty(len(sorted_groups), dtype=np.int64)
+    rank[order] = np.arange(len(sorted_groups)) - first
+    return rank
+
+
+class Grouping:
+    """Rank items within groups that never change, fast: groups laid out once as table rows.
+
+    ``rank(key)`` equals ``rank_within(groups, key)`` but sorts each short row instead of the
+    whole population; caseloads are fixed for a run.
+    """
+
+    def __init__(self, groups: np.ndarray) -> None:
+        order = np.argsort(groups, kind="stable")
+        sorted_groups = groups[order]
+        counts = np.bincount(groups)
+        column = np.arange(len(sorted_groups)) - np.r_[0, np.cumsum(counts)[:-1]][sorted_groups]
+        self.table = np.full((len(counts), counts.max(initial=0)), -1)
+        self.table[sorted_groups, column] = order
+        self.filled = self.table >= 0
+        self.items = self.table[self.filled]
+
+    def order(self, key: np.ndarray) -> np.ndarray:
+        """Each group's items sorted by ``key``, largest first, padded with -1 (one row a group)."""
+        negated = np.full(self.table.shape, np.inf)  # padding sorts after every real item
+        negated[self.filled] = -key[self.items]
+        position = np.argsort(negated, axis=1, kind="stable")
+        return np.take_along_axis(self.table, position, axis=1)
+
+    def positions(self, order: np.ndarray) -> np.ndarray:
+        """Each item's place in ``order`` (a result of ``order``): its rank by that key."""
+        placed = order >= 0
+        out = np.empty(len(self.items), dtype=np.int64)
+        out[order[placed]] = np.nonzero(placed)[1]
+        return out
+
+    def rank(self, key: np.ndarray) -> np.ndarray:
+        """Rank of each item within its group, 0 for the largest key."""
+        negated = np.full(self.table.shape, np.inf)
+        negated[self.filled] = -key[self.items]
+        position = np.argsort(negated, axis=1, kind="stable")
+        ranks = np.empty_like(position)
+        np.put_along_axis(ranks, position, np.arange(position.shape[1])[None, :], axis=1)
+        out = np.empty(len(key), dtype=np.int64)
+        out[self.items] = ranks[self.filled]
+        return out
