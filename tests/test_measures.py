@@ -48,12 +48,13 @@ def test_without_stakes_the_measure_changes_no_ones_week(change):
 
 @pytest.mark.slow
 def test_with_the_stakes_kept_citizen_reports_are_gamed_too():
-    # Nothing is left to write up, and no time goes on indicator-only work, but where answers
-    # pay, workers coach and pick who answers: the gap is smaller, not gone.
+    # Nothing is left to write up, so most indicator-only work goes; but where answers pay,
+    # workers coach those who answer and pick who is asked: the gap is smaller, not gone.
     reported = late_mean("outcomes", "gaming_gap", measure="citizen_reported")
     assert 0.05 < reported < late_mean("outcomes", "gaming_gap")
-    assert late_mean("outcomes", "gaming_time_share", measure="citizen_reported") < 0.05
-    assert late_mean("outcomes", "gaming_time_share") > 0.3
+    coaching = late_mean("outcomes", "gaming_time_share", measure="citizen_reported")
+    writing_up = late_mean("outcomes", "gaming_time_share")
+    assert writing_up > 0.3 and 0 < coaching < writing_up / 4
 
 
 @pytest.mark.slow
