@@ -9,9 +9,13 @@ and exit status 2; a sweep in which some runs failed finishes, reports them and 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import warnings
+from collections.abc import Iterator
 from concurrent.futures import BrokenExecutor
+from contextlib import contextmanager
 
 from experiments.execute import ExecutorError
 from experiments.spec import SpecError, bundled, load
@@ -154,8 +158,45 @@ def _say(message: object) -> None:
     print(f"{PROG}: " + " ".join(str(message).split()), file=sys.stderr)
 
 
+@contextmanager
+def _stop_once_on_signal() -> Iterator[list[int]]:
+    """Turn the first Ctrl-C or SIGTERM into KeyboardInterrupt, and ignore any that follow.
+
+    A second Ctrl-C pressed while the first is being handled (finished runs written, workers
+    stopped) would otherwise interrupt that clean-up, or kill the process outright if it lands
+    after Python's own handler has gone. SIGTERM (sent by ``timeout``, SLURM and systemd) is
+    handled the same way, so a killed batch job also keeps its finished runs. Yields a list that
+    receives the signal's number.
+    """
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+
+    def interrupt(signum, frame):
+        received.append(signum)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    before = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield received
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
+    with _stop_once_on_signal() as received:
+        status = _main(argv)
+    if received and received[0] == signal.SIGTERM:
+        return 128 + signal.SIGTERM
+    return status
+
+
+def _main(argv: list[str] | None) -> int:
     args = None
     try:
         args = parser().parse_args(argv)
