@@ -14,8 +14,9 @@ import solara
 from dashboards import app
 from dashboards.app import CONTROLS, Page
 from dashboards.live import LiveCharts, LivePicture
+from dashboards.scenarios import SCENARIOS
 from dashboards.twin import MAX_SEED, Twin
-from sim.params import PARAMS, ParamError
+from sim.params import PARAMS, ParamError, validate
 
 
 def _walk(widget, seen=None):
@@ -344,3 +345,8 @@ def test_red_bead_tab_runs_the_experiment_day_by_day():
     assert "merit award" in page.text() and "warned" in page.text()
     page.click("New experiment")
     assert "Day 0" in page.text()
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_every_scenario_is_a_valid_set_of_parameters(name):
+    assert validate(SCENARIOS[name]).keys() == PARAMS.keys()
