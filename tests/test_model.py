@@ -1,5 +1,7 @@
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -40,6 +42,13 @@ def test_output_contract_columns_and_one_row_per_week():
     np.testing.assert_allclose(df.gaming_gap, df.measured_performance - df.true_performance)
     assert (df.regime == "outcomes").all()
     assert df.turnover.is_monotonic_increasing
+
+
+def test_the_readme_lists_every_output_column_in_order():
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    section = readme.split("## Outputs", 1)[1].split("Worker rows", 1)[0]
+    listed = re.findall(r"[a-z_]+", " ".join(re.findall(r"`([^`]+)`", section)))
+    assert [name for name in listed if name not in ("sim", "metrics", "columns")] == list(COLUMNS)
 
 
 def test_targets_are_empty_without_a_target_regime():
