@@ -15,7 +15,7 @@ SCENARIOS: dict[str, dict] = {
         "sanction_severity": 0.0,
         "learning_time": 0.3,
         "case_review_rate": 0.5,
-        "intrinsic_motivation": 0.15,
+        "intrinsic_motivation": 0.05,
     },
     "Learning theatre": {
         "hierarchy": 1.0,
