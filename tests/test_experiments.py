@@ -14,6 +14,7 @@ import pytest
 
 import experiments
 import sim
+from dashboards.scenarios import SCENARIOS
 from experiments import cli as command_line
 from experiments.design import plan, points, replicate_seed
 from experiments.spec import SpecError, bundled, load, parse
@@ -213,6 +214,17 @@ def test_bundled_experiments_are_listed_and_valid():
         exp = load(name)
         assert name in listing and exp.description
         assert len(plan(exp)) == exp.n_points * len(exp.regimes) * exp.replications > 0
+
+
+@pytest.mark.parametrize(
+    ("name", "scenario"),
+    [("targets_win", "Where targets beat learning"), ("learning_theatre", "Learning theatre")],
+)
+def test_bundled_regions_run_the_dashboard_scenario(name, scenario):
+    # The region is declared once, as the scenario; the experiment sweeps one of its settings.
+    exp = load(name)
+    for key, value in SCENARIOS[scenario].items():
+        assert exp.base.get(key) == value or value in exp.vary.get(key, []), key
 
 
 def test_analysis_writes_ci_tables_paired_differences_and_figures(tmp_path):

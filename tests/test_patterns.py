@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from scipy.stats import spearmanr
 
+from dashboards.scenarios import SCENARIOS
 from sim.model import AccountabilityModel
 from tests import mutants
 from tests.conftest import SEEDS, late_mean, mean_frame, runs
@@ -21,24 +22,12 @@ INCENTIVES = (0.0, 0.3, 0.6, 1.0, 2.0)
 FEW = SEEDS[:6]
 # Where targets work: a measure derived from purpose, simple needs alike from person to person.
 FITTING = {"measure_alignment": 0.95, "complexity": 0.3, "need_heterogeneity": 0.0}
-# Where targets beat learning on wellbeing and trust: as above, with workers of little intrinsic
-# motivation (only a stake on a fitting measure adds effort), targets without sanctions, and
-# learning done expensively (a day and a half a week of sessions and reviews).
-TARGETS_WIN = FITTING | {
-    "intrinsic_motivation": 0.15,
-    "sanction_severity": 0.0,
-    "learning_time": 0.3,
-    "case_review_rate": 0.5,
-}
-# Learning theatre: sessions take much of the week in a team that does not say what went
-# wrong (steep hierarchy, and the pressure from above passed down).
-THEATRE = {
-    "hierarchy": 1.0,
-    "learning_time": 0.5,
-    "case_review_rate": 0.5,
-    "funding_stake": 0.5,
-    "shielding": 0.2,
-}
+# The regions the dashboard and the bundled experiments show, declared once in the scenarios:
+# targets beat learning where the measure fits, workers have little intrinsic motivation, there
+# are no sanctions and learning is done expensively; learning theatre is much session time in a
+# team that does not say what went wrong (steep hierarchy, pressure from above passed down).
+TARGETS_WIN = SCENARIOS["Where targets beat learning"]
+THEATRE = SCENARIOS["Learning theatre"]
 GOODHART = {"measure_alignment": 0.9}  # Baker: the best incentive is cos(theta), here 0.9
 
 
@@ -275,6 +264,17 @@ def pattern_q_new_managers_under_pressure_pass_it_down(mutant=None):
     assert stake(0.05) > stake(0.0) + 0.05, (stake(0.0), stake(0.05))
 
 
+def test_gamed_figures_teach_less_than_honest_ones():
+    # Invented records are read as if true: what the figures teach is corrupted in proportion.
+    def knowledge(mutant=None):
+        fitting_unaudited = {"measure_alignment": 0.95, "incentive_strength": 1.0, "audit_rate": 0}
+        return late_mean(
+            "outcomes", "mean_knowledge", seeds=FEW, mutant=mutant, **fitting_unaudited
+        )
+
+    assert knowledge() < knowledge("gamed_figures_still_teach") - 0.03
+
+
 PATTERNS_AND_MUTANTS = [
     (pattern_a_goodhart, "no_invented_records"),
     (pattern_b_targets_work_where_the_measure_fits, "stakes_never_reach_workers"),
@@ -322,3 +322,9 @@ def test_pattern_holds(pattern):
 def test_each_pattern_fails_on_its_mutant(pattern, mutant):
     with pytest.raises(AssertionError):
         pattern(mutant)
+
+
+def test_every_mutant_breaks_something():
+    # A mutant no test runs shows nothing; the figures' honesty mutant is run by its own test.
+    used = {mutant for _, mutant in PATTERNS_AND_MUTANTS} | {"gamed_figures_still_teach"}
+    assert set(mutants.MUTANTS) == used
