@@ -60,11 +60,14 @@ def _gamed_figures_still_teach(self: Workers) -> None:
     self.honesty[:] = 1.0
 
 
-def _candour_fixed(value: float) -> Callable[[Manager], None]:
-    def settle(self: Manager) -> None:
-        self.model.teams.candour[self.team] = value
-
-    return settle
+def _learning_levers_inert(self: sim.regimes.Regime, params: dict) -> sim.regimes.Levers:
+    """Learning's levers keep their time but change nothing: no autonomy, support or voice."""
+    return dataclasses.replace(
+        _regime_levers(self, params),
+        autonomy=params["base_autonomy"],
+        support=0.0,
+        citizen_voice=0.0,
+    )
 
 
 def _successor_keeps_commitment(self: Manager) -> None:
@@ -82,8 +85,11 @@ MUTANTS: dict[str, list[tuple[Any, str, Any]]] = {
         (Workers, "record", _without_stakes(Workers.record)),
     ],
     "sanctions_reach_nobody": [(sim.regimes.Regime, "levers", _sanctions_reach_nobody)],
-    "candour_fixed_at_one": [(Manager, "settle_culture", _candour_fixed(1.0))],
-    "candour_fixed_at_zero": [(Manager, "settle_culture", _candour_fixed(0.0))],
+    "candour_fixed_at_one": [
+        (sim.managers, "CANDOUR_START", 1.0),
+        (sim.managers, "CANDOUR_RISE", 0.0),
+        (sim.managers, "CANDOUR_FALL", 0.0),
+    ],
     "everyone_alike": [(sim.workers, "MISMATCH_EFFECT", 1.0)],
     "no_specialist_depth": [(sim.workers, "SPECIALIST_DEPTH", 1.0)],
     "successor_keeps_commitment": [(Manager, "take_over", _successor_keeps_commitment)],
@@ -97,6 +103,13 @@ MUTANTS: dict[str, list[tuple[Any, str, Any]]] = {
         (sim.managers, "FEEDBACK_RATE", 0.0),
         (sim.managers, "SESSION_RATE", 0.0),
         (sim.managers, "FIGURE_RATE", 0.0),
+    ],
+    "learning_does_nothing": [
+        (sim.regimes.Regime, "levers", _learning_levers_inert),
+        (sim.managers, "FEEDBACK_RATE", 0.0),
+        (sim.managers, "SESSION_RATE", 0.0),
+        (sim.managers, "FIGURE_RATE", 0.0),
+        (sim.managers, "SKILL_RATE", 0.0),
     ],
     "learning_costs_no_time": [
         (Workers, "accountability_share", _learning_costs_no_time),

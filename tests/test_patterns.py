@@ -286,7 +286,7 @@ PATTERNS_AND_MUTANTS = [
     (pattern_d_records_bunch_at_the_target_and_reality_does_not, "no_target_step"),
     (pattern_e_rank_on_figures_hides_skill, "help_ignores_skill"),
     (pattern_e_harsher_sanctions_do_not_help, "sanctions_reach_nobody"),
-    (pattern_f_learning_builds_skill_trust_and_wellbeing_without_gaming, "candour_fixed_at_zero"),
+    (pattern_f_learning_builds_skill_trust_and_wellbeing_without_gaming, "learning_does_nothing"),
     (pattern_f_learning_recovers_faster_after_the_environment_shift, "no_feedback_or_sessions"),
     (
         pattern_h_switch_to_learning_stops_gaming_fast_and_trust_recovers_slowly,
