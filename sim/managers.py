@@ -151,12 +151,12 @@ class Manager(mesa.Agent):
                 SKILL_RATE * weeks_in_sessions * candour * (1 - workers.skill[rows])
             )
         reviewed = levers.case_review_rate * commitment * workers.caseload[rows]
-        if reviewed.any():
-            noise = params["outcome_noise"] / 0.1
-            clarity = reviewed / (reviewed + CLARITY_HALF * max(noise, 1e-9))
-            voice = 0.5 * levers.citizen_voice * commitment
-            gain = FEEDBACK_RATE * (clarity + voice)
-            workers.knowledge[rows] += gain * (1 - workers.knowledge[rows])
+        noise = params["outcome_noise"] / 0.1
+        clarity = reviewed / (reviewed + CLARITY_HALF * max(noise, 1e-9))
+        # Asking citizens how it went teaches even where no case is reviewed in depth.
+        voice = 0.5 * levers.citizen_voice * commitment
+        gain = FEEDBACK_RATE * (clarity + voice)
+        workers.knowledge[rows] += gain * (1 - workers.knowledge[rows])
         if levers.figure_use > 0:
             # Figures teach as much as they are honest and fit what matters.
             fit = model.measure.alignment * model.measure.fit(model.values)
