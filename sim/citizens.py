@@ -32,7 +32,7 @@ TRUST_DRIFT = 0.005  # weekly drift of trust back to the citizen's own dispositi
 APPROACHES = 4  # kinds of help; approach 0 is the service's standard process
 
 # Citizens' own reports (the citizen_reported measure)
-RESPONSE_RATE = 0.7  # chance that an engaged citizen of no complexity answers the survey
+RESPONSE_RATE = 0.7  # chance of answering the survey, per unit of trust, at no complexity
 RESPONSE_COMPLEXITY = 0.6  # how much complexity lowers the chance of answering
 COURTESY = 0.08  # how much a citizen's report is lifted by trust in their worker
 

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from sim.model import AccountabilityModel
 
 # Sessions
-SESSION_RATE = 0.5  # share of the gap to the session's example closed per week of session time
+SESSION_RATE = 0.5  # share of the gap to the example closed per period, per unit of learning_time
 HABIT_PULL = 0.3  # how far what is copied is pulled towards the team's habits
 COPY_ERROR = 0.1  # sd of what is misheard or misapplied in a session without candour
 FEEDBACK_RATE = 0.05  # know-how gained per review from a clear look at true outcomes
@@ -41,7 +41,7 @@ CANDOUR_SANCTION = 0.5  # fear per unit of sanction severity
 CANDOUR_TURNOVER = 0.5  # fear per share of the team new this period
 CANDOUR_HIERARCHY = 0.5  # fear per unit of hierarchy
 CANDOUR_RISE, CANDOUR_FALL = 0.05, 0.2  # per review: trust is slow to build, quick to lose
-ROOTING = 0.1  # per review: a new manager learns the team's ways, as far as candour shows them
+ROOTING = 0.1  # per review: any manager's practice takes root as far as the team's candour shows it
 
 # Managers' time, in weeks
 REVIEW_TIME = 0.02  # per worker per review: ranking, target setting, one-to-ones on figures

@@ -4,10 +4,10 @@ The outcome indicator scores citizens' needs in the *measured* life domains, mix
 milestones that only the indicator counts (``measure_alignment`` sets the mix, Baker 2002), and
 workers record it. The room in a masterclass can "give up and replace" the measure: score other
 domains, or let citizens report their own wellbeing, which workers can neither steer by
-milestone work nor write up themselves; but citizens' reports have their own faults: not everyone
-answers (the disengaged and the most complex least), people are polite about a worker they trust,
-and a worker whose figures pay can coach an answer or pick who is asked. Agents read the
-resulting ``Measure``; no rule says how they respond to it.
+milestone work nor write up themselves; but citizens' reports have their own faults: not
+everyone answers (those who trust least and the most complex least), people are polite about a
+worker they trust, and a worker whose figures pay can coach an answer. Agents read the resulting
+``Measure``; no rule says how they respond to it.
 """
 
 from __future__ import annotations

@@ -25,7 +25,8 @@ class Levers:
             results, standing, security).
         ratchet: How far the next target moves towards the last achievement.
         ranking: Weight of the league table at reviews: a bonus for the top group and a
-            penalty for the bottom group (each max(1, team size // 5) workers).
+            penalty for the bottom group (each max(1, team size // 5) workers; no league in a team
+            of one).
         sanctions: Severity of punishment for misses, bottom ranks and caught misreporting.
         audit_rate: Chance that a recorded outcome is checked.
         reporting_overhead: Share of the week spent feeding the performance system.
