@@ -1,4 +1,4 @@
-"""Command line: ``python -m experiments list | run | status | analyse``.
+"""Command line: ``python -m experiments list | run [--dry-run] | status | analyse``.
 
 Bad input (experiment files, arguments, directories, an unreachable scheduler) stops with one line
 and exit status 2; a sweep in which some runs failed finishes, reports them and exits with status 1
@@ -109,7 +109,8 @@ def _duration(seconds: float) -> str:
 def _estimate_note(workers: int) -> str:
     return (
         f"times are estimates for {workers} worker{'s' if workers > 1 else ''} on this machine, "
-        "scaled by weeks and population from default runs timed just now"
+        "each with a core to itself, scaled by weeks and population from default runs timed "
+        "just now"
     )
 
 
