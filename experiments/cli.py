@@ -1,9 +1,10 @@
 """Command line: ``python -m experiments list | run [--dry-run] | status | analyse``.
 
 Bad input (experiment files, arguments, directories, an unreachable scheduler) stops with one line
-and exit status 2; a sweep in which some runs failed finishes, reports them and exits with status 1
-(rerunning the same command retries them); Ctrl-C keeps every finished run and exits with status
-130. Anything else is a bug: one line and status 1 (``--traceback`` shows where).
+per problem (every problem of a file at once), exit status 2, and creates nothing; a sweep in which
+some runs failed finishes, reports them and exits with status 1 (rerunning the same command
+retries them); Ctrl-C keeps every finished run and exits with status 130. Anything else is a bug:
+one line and status 1 (``--traceback`` shows where).
 """
 
 from __future__ import annotations
