@@ -1,24 +1,28 @@
-"""Command line: ``python -m experiments list | run | status | analyse``.
+"""Command line: ``python -m experiments list | run [--dry-run] | status | analyse``.
 
 Bad input (experiment files, arguments, directories, an unreachable scheduler) stops with one line
-and exit status 2; a sweep in which some runs failed finishes, reports them and exits with status 1
-(rerunning the same command retries them); Ctrl-C keeps every finished run and exits with status
-130. Anything else is a bug: one line and status 1 (``--traceback`` shows where).
+per problem (every problem of a file at once), exit status 2, and creates nothing; a sweep in which
+some runs failed finishes, reports them and exits with status 1 (rerunning the same command
+retries them); Ctrl-C keeps every finished run and exits with status 130. Anything else is a bug:
+one line and status 1 (``--traceback`` shows where).
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import signal
 import sys
 import threading
+import time
 import warnings
 from collections.abc import Iterator
 from concurrent.futures import BrokenExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from pathlib import Path
 
-from experiments.execute import ExecutorError
-from experiments.spec import SpecError, bundled, load
+from experiments.execute import ExecutorError, default_workers
+from experiments.spec import Experiment, SpecError, bundled, load
 
 PROG = "python -m experiments"
 
@@ -56,23 +60,153 @@ def _runs_line(name: str, counts: dict[str, int]) -> str:
     return line + (" (a rerun retries the failed ones)" if counts["failed"] else "")
 
 
+def seconds_per_agent_week() -> float:
+    """What one agent-week of the model costs on this machine, timed now.
+
+    One default-size run of each regime, 26 weeks long, after a one-week warm-up (imports and
+    first calls are not a per-run cost). Start-up costs of each run are counted in, so long runs
+    come out a little dearer than they are.
+    """
+    from sim.model import run
+    from sim.params import REGIME_NAMES, SIZES, defaults
+
+    weeks, population = 26, sum(defaults()[k] for k in SIZES)
+    run(REGIME_NAMES[0], steps=1, seed=0)
+    seconds = []
+    for regime in REGIME_NAMES:
+        timed = []
+        for _ in range(2):  # the faster of two: other processes on the machine only add time
+            start = time.perf_counter()
+            run(regime, steps=weeks, seed=0)
+            timed.append(time.perf_counter() - start)
+        seconds.append(min(timed))
+    return sum(seconds) / (len(REGIME_NAMES) * weeks * population)
+
+
+def estimated_seconds(exp: Experiment, workers: int, per_agent_week: float) -> float:
+    """Wall time of a fresh sweep of ``exp``: a run's cost scales with its weeks and agents."""
+    from experiments.design import points
+    from sim.params import SIZES, defaults
+
+    every = defaults()
+    design = points(exp)
+    population = sum(sum({**every, **p}[k] for k in SIZES) for p in design) / len(design)
+    run_seconds = per_agent_week * exp.steps * population
+    return exp.n_runs * run_seconds / max(1, min(workers, exp.n_runs))
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n:,} {thing}{'' if n == 1 else 's'}"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"~{max(1, round(seconds))} s"
+    if seconds < 90 * 60:
+        return f"~{round(seconds / 60)} min"
+    return f"~{seconds / 3600:.1f} h"
+
+
+def _estimate_note(workers: int) -> str:
+    return (
+        f"times are estimates for {workers} worker{'s' if workers > 1 else ''} on this machine, "
+        "each with a core to itself, scaled by weeks and population from default runs timed "
+        "just now"
+    )
+
+
 def cmd_list(args) -> int:
-    """Bundled experiments with one-line descriptions."""
+    """Bundled experiments: runs, estimated time and one-line descriptions."""
+    workers = args.workers or default_workers()
+    per_agent_week = seconds_per_agent_week()
+    print(f"{'experiment':<22} {'runs':>7} {'time':>9}  description")
     for name in bundled():
         exp = load(name)
-        print(f"{name:<22} {exp.description}")
+        time_taken = _duration(estimated_seconds(exp, workers, per_agent_week))
+        print(f"{name:<22} {exp.n_runs:>7,} {time_taken:>9}  {exp.description}")
+    print(f"({_estimate_note(workers)})")
     return 0
+
+
+def cmd_dry_run(exp: Experiment, args) -> int:
+    """Print the design of ``exp`` (points x regimes x replications, the points) and run nothing."""
+    import pandas as pd
+
+    from experiments.design import points
+    from experiments.spec import DEFAULT_MODEL, model_function
+
+    if exp.model != DEFAULT_MODEL:
+        model_function(exp.model)  # allowed by the user: check it as a real run would
+    record = {"final": "the final week", "every": "every week"}.get(
+        exp.record, f"every {exp.record} weeks"
+    )
+    print(
+        f"{exp.name}: {_count(exp.n_points, 'point')} x {_count(len(exp.regimes), 'regime')} "
+        f"({', '.join(exp.regimes)}) x {_count(exp.replications, 'replication')} = "
+        f"{_count(exp.n_runs, 'run')} "
+        f"of {exp.steps} weeks, recording {record}; model {exp.model}, root seed {exp.seed}"
+    )
+    if exp.base:
+        print("base: " + ", ".join(f"{k} = {v!r}" for k, v in exp.base.items()))
+    table = pd.DataFrame([{k: p[k] for k in exp.varied} for p in points(exp)])
+    if exp.varied:
+        table.index.name = "point"
+        print(table.to_string(max_rows=40))
+    else:
+        print("one point: nothing is varied")
+    workers = 1 if args.executor == "sequential" else args.workers or default_workers()
+    if args.scheduler is None:
+        seconds = estimated_seconds(exp, workers, seconds_per_agent_week())
+        print(f"estimated time: {_duration(seconds)} ({_estimate_note(workers)})")
+    left = "left as it was" if Path(args.out).exists() else "not created"
+    print(f"dry run: nothing was run and {args.out} was {left}")
+    return 0
+
+
+def _first_missing(path: Path) -> Path | None:
+    """The outermost folder of ``path`` that does not exist yet, or None if it exists."""
+    missing = None
+    for folder in (path, *path.parents):
+        if folder.exists():
+            return missing
+        missing = folder
+    return missing
+
+
+def _remove_if_unused(out: Path, first_created: Path) -> None:
+    """Remove the folders a refused run created, if nothing was stored in them."""
+    known = {"manifest.json", ".lock", "parts"}
+    if not out.is_dir() or any(p.name not in known for p in out.iterdir()):
+        return  # something else is there (a stored run, a failure log): keep it all
+    if (out / "parts").is_dir() and any((out / "parts").iterdir()):
+        return
+    with suppress(OSError):  # best effort: the refusal, not this, is what the user must see
+        shutil.rmtree(out)
+        for folder in out.parents:
+            if folder == first_created.parent:
+                break
+            folder.rmdir()
 
 
 def cmd_run(args) -> int:
     """Run (or resume) an experiment into DIR; failed runs of earlier sessions are retried."""
+    exp = load(args.experiment, allow_model_code=args.allow_model_code)
+    if args.dry_run:
+        return cmd_dry_run(exp, args)
     from experiments.sweep import sweep
 
-    exp = load(args.experiment)
     kind = (
         "dask" if args.scheduler is not None else "dask-local" if args.dask_local else args.executor
     )
-    counts = sweep(exp, args.out, kind, args.workers, args.scheduler, args.chunk, args.batch_rows)
+    first_created = _first_missing(Path(args.out).absolute())
+    try:
+        counts = sweep(
+            exp, args.out, kind, args.workers, args.scheduler, args.chunk, args.batch_rows
+        )
+    except (SpecError, ExecutorError, OSError):  # refused: a refused run leaves no folder
+        if first_created is not None:
+            _remove_if_unused(Path(args.out).absolute(), first_created)
+        raise
     print(f"{_runs_line(exp.name, counts)} in {args.out}")
     if counts["failed"]:
         print(f"failed runs and their errors: {args.out}/failures.jsonl", file=sys.stderr)
@@ -88,7 +222,7 @@ def cmd_status(args) -> int:
 
     store = Store(args.dir)
     held = store.manifest()["experiment"]
-    exp = parse(held["text"], held["name"])
+    exp = parse(held["text"], held["name"], allow_model_code=True)  # status imports no model
     counts = store.counts(plan(exp))
     print(_runs_line(exp.name, counts))
     return 1 if counts["failed"] else 0
@@ -119,7 +253,16 @@ def parser() -> argparse.ArgumentParser:
     )
     top = _Parser(prog=PROG, description=__doc__.splitlines()[0])
     sub = top.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    sub.add_parser("list", help="bundled experiments", parents=[common]).set_defaults(func=cmd_list)
+    listing = sub.add_parser(
+        "list", help="bundled experiments, their runs and estimated times", parents=[common]
+    )
+    listing.add_argument(
+        "--workers",
+        type=_positive,
+        default=None,
+        help="processes the time estimates assume (default: all cores)",
+    )
+    listing.set_defaults(func=cmd_list)
     run = sub.add_parser("run", help="run or resume an experiment", parents=[common])
     run.add_argument("experiment", help="a bundled experiment's name or a .toml file")
     run.add_argument("--out", required=True, help="results directory")
@@ -138,6 +281,17 @@ def parser() -> argparse.ArgumentParser:
         type=_positive,
         default=20_000,
         help="rows held in memory before a Parquet part is written",
+    )
+    run.add_argument(
+        "--allow-model-code",
+        action="store_true",
+        help="run the experiment file's 'model = \"module:function\"': it imports and runs that "
+        "code, so give this only for files you trust",
+    )
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the design (points, regimes, replications, estimated time) and run nothing",
     )
     run.set_defaults(func=cmd_run)
     status = sub.add_parser(
@@ -201,7 +355,11 @@ def _main(argv: list[str] | None) -> int:
     try:
         args = parser().parse_args(argv)
         return args.func(args)
-    except (UsageError, SpecError, ExecutorError) as err:
+    except SpecError as err:
+        for problem in err.problems:  # every problem of a file at once, one line each
+            _say(f"error: {problem}")
+        return 2
+    except (UsageError, ExecutorError) as err:
         _say(f"error: {err}")
         return 2
     except OSError as err:  # an unwritable --out, a full disk: say so, no traceback

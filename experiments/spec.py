@@ -7,6 +7,7 @@ number of replications and steps, what to record, and the root seed.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import importlib
 import itertools
@@ -14,7 +15,8 @@ import math
 import re
 import tomllib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -44,10 +46,52 @@ TOP_KEYS = {
     "analysis",
     "model",
 }
+# A name becomes file names inside the results directory (figures): no separators, no "..".
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+# The model every experiment runs unless its file names another; any other is code from outside
+# this project, run only when the user allows it (``allow_model_code``).
+DEFAULT_MODEL = "sim:run"
 
 
 class SpecError(ValueError):
-    """A bad experiment file; the message is one line for the user."""
+    """A bad experiment file: one line for the user per problem found.
+
+    Args:
+        *problems: One line each; a file with several mistakes reports them all at once.
+    """
+
+    @property
+    def problems(self) -> list[str]:
+        """Each problem, one line each."""
+        return [str(problem) for problem in self.args]
+
+    def __str__(self) -> str:
+        return "\n".join(self.problems)
+
+
+class _Problems:
+    """Every problem found in one file, so that a single run of the command reports them all."""
+
+    def __init__(self) -> None:
+        self.found: list[str] = []
+
+    def add(self, problem: str) -> None:
+        """Note one problem (one line)."""
+        self.found.append(problem)
+
+    @contextmanager
+    def collect(self) -> Iterator[None]:
+        """Note the problems of a check that raises SpecError, and go on with the next check."""
+        try:
+            yield
+        except SpecError as err:
+            self.found.extend(err.problems)
+
+
+def did_you_mean(word: object, choices: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``choices`` to a mistyped word, or ``""``."""
+    close = difflib.get_close_matches(str(word), list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 @dataclass(frozen=True)
@@ -66,8 +110,10 @@ class Experiment:
         vary: Parameter name to the list of values of a full-factorial design (declared types).
         sampler: ``None`` or a dict with ``method``, ``n``, ``bounds`` and ``levels`` (Morris).
         analysis: Outputs to plot (``outputs``) and the varied parameter for the x axis (``x``).
-        model: ``module:function`` run for each run (default ``sim:run``); a sweep checks that it
-            imports before it touches the results directory (``model_function``).
+        model: ``module:function`` run for each run (default ``sim:run``). Any other is code from
+            outside this project: ``parse`` refuses it unless ``allow_model_code`` is given, and
+            imports nothing; a sweep checks that it imports before it touches the results
+            directory (``model_function``).
         text: The file's text, stored in the manifest for provenance.
     """
 
@@ -82,7 +128,7 @@ class Experiment:
     vary: dict[str, list]
     sampler: dict[str, Any] | None
     analysis: dict[str, Any] = field(default_factory=dict)
-    model: str = "sim:run"
+    model: str = DEFAULT_MODEL
     text: str = ""
 
     @property
@@ -98,15 +144,24 @@ class Experiment:
     @property
     def n_points(self) -> int:
         """Parameter points in the design, counted without drawing the sample."""
-        if not self.sampler:
-            return math.prod(len(v) for v in self.vary.values())
-        n, d = self.sampler["n"], len(self.sampler["bounds"])
-        return {
-            "sobol": n * (d + 2),  # Saltelli without second-order indices
-            "morris": n * (d + 1),  # n trajectories of d + 1 points
-            "latin": n,
-            "full_factorial": n**d,
-        }[self.sampler["method"]]
+        return _count_points(self.vary, self.sampler)
+
+    @property
+    def n_runs(self) -> int:
+        """Runs in the design: points x regimes x replications."""
+        return self.n_points * len(self.regimes) * self.replications
+
+
+def _count_points(vary: dict[str, list], sampler: dict[str, Any] | None) -> int:
+    if not sampler:
+        return math.prod(len(v) for v in vary.values())
+    n, d = sampler["n"], len(sampler["bounds"])
+    return {
+        "sobol": n * (d + 2),  # Saltelli without second-order indices
+        "morris": n * (d + 1),  # n trajectories of d + 1 points
+        "latin": n,
+        "full_factorial": n**d,
+    }[sampler["method"]]
 
 
 def bundled() -> dict[str, Path]:
@@ -129,7 +184,8 @@ def find(name_or_path: str) -> Path:
     files = bundled()
     if name_or_path not in files:
         raise SpecError(
-            f"no bundled experiment {name_or_path!r}: use one of {', '.join(files)} or a .toml path"
+            f"no bundled experiment {name_or_path!r}{did_you_mean(name_or_path, files)}: "
+            f"use one of {', '.join(files)} or a .toml path"
         )
     return files[name_or_path]
 
@@ -202,76 +258,96 @@ def _sizes(base: dict[str, Any], vary: dict[str, list], source: str) -> None:
         _check(base | dict(zip(varied, combo, strict=True)), where)
 
 
-def _vary(raw: Any, source: str) -> dict[str, list]:
+def _base(raw: Any, source: str, problems: _Problems) -> dict[str, Any]:
     if not isinstance(raw, dict):
-        raise SpecError(f"{source}: [vary] must be a table of parameter = [values] or a range")
+        problems.add(f"{source}: [base] must be a table of parameter = value")
+        return {}
+    base = {}
+    for name, value in raw.items():
+        if name == "regime":
+            problems.add(f"{source}: set regimes with 'regimes = [...]', not base.regime")
+            continue
+        with problems.collect():
+            base[name] = _value(name, value, f"{source} [base]")
+    return base
+
+
+def _vary(raw: Any, source: str, problems: _Problems) -> dict[str, list]:
+    if not isinstance(raw, dict):
+        problems.add(f"{source}: [vary] must be a table of parameter = [values] or a range")
+        return {}
     vary = {}
     for name, value in raw.items():
         if name == "regime":
-            raise SpecError(f"{source}: vary regimes with 'regimes = [...]', not vary.regime")
-        # The declaration's coerced values are what runs receive and what the store records,
-        # so "0.5" or 60.0 in a file can never make a point differ from its stored parameters.
-        values = [_value(name, v, f"{source} [vary]") for v in _expand(name, value, source)]
-        repeated = [v for v, count in Counter(values).items() if count > 1]
-        if repeated:
-            raise SpecError(
-                f"{source}: vary.{name} lists {repeated[0]!r} more than once: give each value once"
-            )
-        vary[name] = values
+            problems.add(f"{source}: vary regimes with 'regimes = [...]', not vary.regime")
+            continue
+        with problems.collect():
+            # The declaration's coerced values are what runs receive and what the store records,
+            # so "0.5" or 60.0 in a file can never make a point differ from its stored parameters.
+            values = [_value(name, v, f"{source} [vary]") for v in _expand(name, value, source)]
+            repeated = [v for v, count in Counter(values).items() if count > 1]
+            if repeated:
+                raise SpecError(
+                    f"{source}: vary.{name} lists {repeated[0]!r} more than once: "
+                    "give each value once"
+                )
+            vary[name] = values
     return vary
 
 
 def _known(raw: dict, allowed: set[str], what: str) -> None:
-    unknown = sorted(set(raw) - allowed)
+    unknown = sorted(set(raw) - allowed, key=str)
     if unknown:
-        raise SpecError(f"{what} {unknown[0]!r}: allowed keys are " + ", ".join(sorted(allowed)))
+        listed = ", ".join(sorted(allowed))
+        raise SpecError(
+            *(
+                f"{what} {key!r}{did_you_mean(key, allowed)}: allowed keys are {listed}"
+                for key in unknown
+            )
+        )
 
 
-def _analysis(raw: Any, varied: list[str], source: str) -> dict[str, Any]:
+def _analysis(raw: Any, varied: list[str], source: str, problems: _Problems) -> dict[str, Any]:
     if not isinstance(raw, dict):
-        raise SpecError(f"{source}: [analysis] must be a table with x and outputs")
-    _known(raw, ANALYSIS_KEYS, f"{source}: unknown [analysis] key")
+        problems.add(f"{source}: [analysis] must be a table with x and outputs")
+        return {}
+    with problems.collect():
+        _known(raw, ANALYSIS_KEYS, f"{source}: unknown [analysis] key")
     outputs = raw.get("outputs", [])
     if "outputs" in raw and (
         not isinstance(outputs, list) or not outputs or not all(isinstance(o, str) for o in outputs)
     ):
-        raise SpecError(f"{source}: analysis.outputs must be a non-empty list of output names")
-    bad = [o for o in outputs if o not in OUTPUTS]
-    if bad:
-        raise SpecError(
-            f"{source}: analysis.outputs: {bad[0]!r} is not an output: use any of "
-            + ", ".join(OUTPUTS)
-        )
+        problems.add(f"{source}: analysis.outputs must be a non-empty list of output names")
+    else:
+        for output in outputs:
+            if output not in OUTPUTS:
+                problems.add(
+                    f"{source}: analysis.outputs: {output!r} is not an output"
+                    f"{did_you_mean(output, OUTPUTS)}: use any of " + ", ".join(OUTPUTS)
+                )
     if "x" in raw and raw["x"] not in varied:
         allowed = f"use one of {', '.join(varied)}" if varied else "nothing is varied; leave it out"
-        raise SpecError(f"{source}: analysis.x={raw['x']!r} is not a varied parameter: {allowed}")
+        problems.add(f"{source}: analysis.x={raw['x']!r} is not a varied parameter: {allowed}")
     return dict(raw)
 
 
-def parse(text: str, source: str = "experiment") -> Experiment:
-    """Validate an experiment file's text.
+def _table(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
 
-    Args:
-        text: The TOML text.
-        source: Name used at the start of error messages (the file's name).
 
-    Returns:
-        The experiment, with every parameter value converted to its declared type.
-
-    Raises:
-        SpecError: One line naming the problem and what is allowed.
-    """
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise SpecError(f"{source} is not valid TOML: {err}") from None
-    _known(raw, TOP_KEYS, f"{source}: unknown key")
+def _name(raw: dict, source: str) -> str:
     name = raw.get("name")
     if not isinstance(name, str) or not name:
         raise SpecError(f"{source}: 'name' is required (a short string)")
-    description = raw.get("description", "")
-    if not isinstance(description, str):
-        raise SpecError(f"{source}: description={description!r}: use a string")
+    if not NAME.fullmatch(name):
+        raise SpecError(
+            f"{source}: name={name!r}: use 1 to 64 letters, digits, '_' or '-', starting with a "
+            "letter or digit (it names files inside the results directory)"
+        )
+    return name
+
+
+def _regimes(raw: dict, source: str) -> tuple[str, ...]:
     regimes = raw.get("regimes", ["outcomes", "learning"])
     if (
         not isinstance(regimes, list)
@@ -283,37 +359,100 @@ def parse(text: str, source: str = "experiment") -> Experiment:
             f"{source}: regimes {regimes!r}: use a list of different names drawn from "
             + ", ".join(REGIME_NAMES)
         )
+    return tuple(regimes)
+
+
+def _model(raw: dict, source: str, allow_model_code: bool) -> str:
+    # Only the text is looked at here: importing a module runs its code, so nothing is imported
+    # before the user has said they trust the file.
+    model = raw.get("model", DEFAULT_MODEL)
+    if not isinstance(model, str) or not re.fullmatch(r"\w+(\.\w+)*:\w+", model):
+        raise SpecError(f"{source}: model={model!r}: use 'module:function', e.g. 'sim:run'")
+    if model != DEFAULT_MODEL and not allow_model_code:
+        raise SpecError(
+            f"{source}: model={model!r} runs code from outside this project (it imports "
+            f"{model.partition(':')[0]!r} and calls it): if you trust this file, pass "
+            "--allow-model-code (allow_model_code=True in Python)"
+        )
+    return model
+
+
+def parse(text: str, source: str = "experiment", *, allow_model_code: bool = False) -> Experiment:
+    """Validate an experiment file's text, importing nothing.
+
+    Args:
+        text: The TOML text.
+        source: Name used at the start of error messages (the file's name).
+        allow_model_code: Accept a ``model`` other than the default. Such a file runs code from
+            outside this project when it is swept, so it is refused unless the user trusts it.
+
+    Returns:
+        The experiment, with every parameter value converted to its declared type.
+
+    Raises:
+        SpecError: One line per problem, each naming the problem and what is allowed; every
+            problem of the file is reported at once.
+    """
+    try:
+        raw = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, RecursionError) as err:
+        reason = "it is nested too deeply" if isinstance(err, RecursionError) else err
+        raise SpecError(f"{source} is not valid TOML: {reason}") from None
+    problems = _Problems()
+    with problems.collect():
+        _known(raw, TOP_KEYS, f"{source}: unknown key")
+    name = ""
+    with problems.collect():
+        name = _name(raw, source)
+    description = raw.get("description", "")
+    if not isinstance(description, str):
+        problems.add(f"{source}: description={description!r}: use a string")
+    regimes: tuple[str, ...] = ()
+    with problems.collect():
+        regimes = _regimes(raw, source)
     ints = {}
     for key, default, low in (("replications", 4, 1), ("steps", 104, 1), ("seed", 0, 0)):
         value = raw.get(key, default)
         if not _whole(value, low):
-            raise SpecError(f"{source}: {key}={value!r}: use a whole number >= {low}")
+            problems.add(f"{source}: {key}={value!r}: use a whole number >= {low}")
         ints[key] = value
     record = raw.get("record", "final")
     if record not in ("final", "every") and not _whole(record, 1):
-        raise SpecError(
-            f"{source}: record={record!r}: use 'final', 'every' or a whole number k >= 1"
-        )
-    base = raw.get("base", {})
-    if not isinstance(base, dict):
-        raise SpecError(f"{source}: [base] must be a table of parameter = value")
-    if "regime" in base:
-        raise SpecError(f"{source}: set regimes with 'regimes = [...]', not base.regime")
-    base = {k: _value(k, v, f"{source} [base]") for k, v in base.items()}
-    vary = _vary(raw.get("vary", {}), source)
-    _sizes(base, vary, source)
+        problems.add(f"{source}: record={record!r}: use 'final', 'every' or a whole number k >= 1")
+    before_design = len(problems.found)
+    base = _base(raw.get("base", {}), source, problems)
+    vary = _vary(raw.get("vary", {}), source, problems)
+    given = {**_table(raw.get("base")), **_table(raw.get("vary"))}
+    if all(k in base or k in vary for k in SIZES if k in given):  # each size fine on its own
+        with problems.collect():
+            _sizes(base, vary, source)
     sampler = raw.get("sampler")
     if sampler is not None:
-        sampler = _sampler(sampler, base, source)
-        if vary:
-            raise SpecError(f"{source}: use either [vary] lists or a [sampler], not both")
-    model = raw.get("model", "sim:run")
-    if not isinstance(model, str) or not re.fullmatch(r"\w+(\.\w+)*:\w+", model):
-        raise SpecError(f"{source}: model={model!r}: use 'module:function', e.g. 'sim:run'")
-    exp = Experiment(
+        sampler = _sampler(sampler, base, source, problems)
+        if _table(raw.get("vary")):
+            problems.add(f"{source}: use either [vary] lists or a [sampler], not both")
+    design_ok = len(problems.found) == before_design
+    # The names the file varies, even those refused above: x = one of them is not a new problem.
+    varied = list(_table(_table(raw.get("sampler")).get("bounds")) or _table(raw.get("vary")))
+    analysis = _analysis(raw.get("analysis", {}), varied, source, problems)
+    model = DEFAULT_MODEL
+    with problems.collect():
+        model = _model(raw, source, allow_model_code)
+    if design_ok and regimes and _whole(ints["replications"], 1):
+        points = _count_points(vary, sampler)
+        runs = points * len(regimes) * ints["replications"]
+        if runs > MAX_RUNS:
+            problems.add(
+                f"{source}: {runs:,} runs ({points:,} points x {len(regimes)} regimes x "
+                f"{ints['replications']} replications): an experiment may have at most "
+                f"{MAX_RUNS:,} runs; split it or use a coarser design"
+            )
+    if problems.found:
+        raise SpecError(*problems.found)
+    return Experiment(
         name=name,
         description=description,
-        regimes=tuple(regimes),
+        regimes=regimes,
         replications=ints["replications"],
         steps=ints["steps"],
         seed=ints["seed"],
@@ -321,54 +460,59 @@ def parse(text: str, source: str = "experiment") -> Experiment:
         base=base,
         vary=vary,
         sampler=sampler,
-        analysis=_analysis(
-            raw.get("analysis", {}), list(sampler["bounds"]) if sampler else list(vary), source
-        ),
+        analysis=analysis,
         model=model,
         text=text,
     )
-    runs = exp.n_points * len(exp.regimes) * exp.replications
-    if runs > MAX_RUNS:
-        raise SpecError(
-            f"{source}: {runs:,} runs ({exp.n_points:,} points x {len(exp.regimes)} regimes x "
-            f"{exp.replications} replications): an experiment may have at most {MAX_RUNS:,} "
-            "runs; split it or use a coarser design"
-        )
-    return exp
 
 
-def _sampler(raw: Any, base: dict, source: str) -> dict:
+def _sampler(raw: Any, base: dict, source: str, problems: _Problems) -> dict | None:
     if not isinstance(raw, dict):
-        raise SpecError(f"{source}: [sampler] must be a table with method, n and bounds")
-    _known(raw, SAMPLER_KEYS, f"{source}: unknown [sampler] key")
+        problems.add(f"{source}: [sampler] must be a table with method, n and bounds")
+        return None
+    found = len(problems.found)
+    with problems.collect():
+        _known(raw, SAMPLER_KEYS, f"{source}: unknown [sampler] key")
     method = raw.get("method")
     if method not in SAMPLERS:
-        raise SpecError(f"{source}: unknown sampler {method!r}: use one of {', '.join(SAMPLERS)}")
+        problems.add(
+            f"{source}: unknown sampler {method!r}{did_you_mean(method, SAMPLERS)}: use one of "
+            + ", ".join(SAMPLERS)
+        )
     n = raw.get("n", 0)
     if not _whole(n, 2):
-        raise SpecError(f"{source}: sampler n={n!r}: use a whole number >= 2")
-    if method == "sobol" and n & (n - 1):
-        raise SpecError(f"{source}: sobol n={n}: use a power of two (e.g. 64, 128, 1024)")
+        problems.add(f"{source}: sampler n={n!r}: use a whole number >= 2")
+    elif method == "sobol" and n & (n - 1):
+        problems.add(f"{source}: sobol n={n}: use a power of two (e.g. 64, 128, 1024)")
     if "levels" in raw and method != "morris":
-        raise SpecError(f"{source}: sampler levels is for method = 'morris' only, not {method!r}")
+        problems.add(f"{source}: sampler levels is for method = 'morris' only, not {method!r}")
     levels = raw.get("levels", 4)
     if not _whole(levels, 2) or levels % 2:
-        raise SpecError(
+        problems.add(
             f"{source}: sampler levels={levels!r}: use an even whole number >= 2 "
             "(odd numbers of Morris levels bias the sample)"
         )
     bounds = raw.get("bounds", {})
     if not isinstance(bounds, dict) or not bounds:
-        raise SpecError(f"{source}: [sampler.bounds] needs at least one parameter = [low, high]")
+        problems.add(f"{source}: [sampler.bounds] needs at least one parameter = [low, high]")
+        bounds = {}
+    numeric = [k for k, p in PARAMS.items() if p.kind is not str]
     for k, b in bounds.items():
-        if k not in PARAMS or PARAMS[k].kind is str:
-            raise SpecError(f"{source}: sampler bound {k!r} is not a numeric model parameter")
-        if not (isinstance(b, list) and len(b) == 2 and all(map(_number, b)) and b[0] < b[1]):
-            raise SpecError(
+        if k not in numeric:
+            problems.add(
+                f"{source}: sampler bound {k!r} is not a numeric model parameter"
+                f"{did_you_mean(k, numeric)}"
+            )
+        elif not (isinstance(b, list) and len(b) == 2 and all(map(_number, b)) and b[0] < b[1]):
+            problems.add(
                 f"{source}: sampler bound {k}={b!r}: use [low, high], two numbers with low < high"
             )
-        for v in b:
-            _check(base | {k: v}, f"{source} [sampler.bounds]")
+        else:
+            with problems.collect():
+                for v in b:
+                    _check(base | {k: v}, f"{source} [sampler.bounds]")
+    if len(problems.found) > found:
+        return None
     return {
         "method": method,
         "n": n,
@@ -379,6 +523,9 @@ def _sampler(raw: Any, base: dict, source: str) -> dict:
 
 def model_function(path: str) -> Callable[..., Any]:
     """The function named by an experiment's ``model = "module:function"``.
+
+    This imports the module, which runs its code: call it only for the default model or one the
+    user has allowed (``parse(..., allow_model_code=True)``).
 
     Args:
         path: ``module:function``, importable from this process.
@@ -404,11 +551,11 @@ def model_function(path: str) -> Callable[..., Any]:
     return fn
 
 
-def load(name_or_path: str) -> Experiment:
-    """Read and validate a bundled experiment or a TOML file."""
+def load(name_or_path: str, *, allow_model_code: bool = False) -> Experiment:
+    """Read and validate a bundled experiment or a TOML file (see ``parse``)."""
     path = find(name_or_path)
     try:
         text = path.read_text()
     except (OSError, UnicodeDecodeError) as err:
         raise SpecError(f"cannot read {path}: {err}") from None
-    return parse(text, path.name)
+    return parse(text, path.name, allow_model_code=allow_model_code)

@@ -7,6 +7,7 @@ docs all read this table; nothing else in the project repeats a default or a ran
 
 from __future__ import annotations
 
+import difflib
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -246,7 +247,11 @@ def coerce(name: str, value: Any) -> Any:
         ParamError: An unknown name, or a value of the wrong type or out of range.
     """
     if name not in PARAMS:
-        raise ParamError(f"unknown parameter {name!r}: run 'python -m sim params' for the list")
+        close = difflib.get_close_matches(str(name), list(PARAMS), n=1)
+        guess = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ParamError(
+            f"unknown parameter {name!r}{guess}: run 'python -m sim params' for the list"
+        )
     return PARAMS[name].coerce(value)
 
 

@@ -1,0 +1,234 @@
+"""Experiment files that are wrong, unsafe or mistyped: what the command line does with them."""
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+
+from experiments import cli as command_line
+from experiments.design import plan
+from experiments.execute import ExecutorError
+from experiments.spec import SpecError, bundled, load, parse
+from experiments.sweep import sweep
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = """
+name = "small"
+regimes = ["outcomes", "learning"]
+replications = 1
+steps = 3
+seed = 5
+[base]
+n_citizens = 40
+n_workers = 4
+n_managers = 1
+[vary]
+incentive_strength = [0.2, 0.8]
+"""
+
+
+def run_main(capsys, *args):
+    """``python -m experiments ARGS`` in this process: (status, stdout, stderr lines)."""
+    capsys.readouterr()
+    status = command_line.main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return status, out, err.strip().splitlines()
+
+
+def write(folder: Path, text: str, name: str = "exp.toml") -> Path:
+    path = folder / name
+    path.write_text(text)
+    return path
+
+
+def everything_in(folder: Path) -> set[Path]:
+    return set(folder.rglob("*"))
+
+
+@pytest.mark.parametrize("name", ["../../escaped", "ABSOLUTE"])
+def test_a_name_that_leaves_the_results_directory_is_refused_by_run_and_analyse(
+    tmp_path, capsys, name
+):
+    name = str(tmp_path / "escaped") if name == "ABSOLUTE" else name
+    bad_text = SMALL.replace('name = "small"', f"name = {json.dumps(name)}")
+    status, _, err = run_main(capsys, "run", write(tmp_path, bad_text), "--out", tmp_path / "r")
+    assert status == 2 and len(err) == 1 and "name=" in err[0] and "letters, digits" in err[0]
+    assert not (tmp_path / "r").exists()
+    # A results directory whose manifest holds such a name (written by an older version, or
+    # edited): analyse must refuse it rather than write figures where the name points.
+    results = tmp_path / "deep" / "er" / "results"
+    sweep(parse(SMALL), str(results), "sequential")
+    manifest = json.loads((results / "manifest.json").read_text())
+    manifest["experiment"]["text"] = bad_text
+    (results / "manifest.json").write_text(json.dumps(manifest))
+    before = everything_in(tmp_path)
+    status, _, err = run_main(capsys, "analyse", results)
+    assert status == 2 and len(err) == 1 and "name=" in err[0], err
+    assert everything_in(tmp_path) == before  # nothing written anywhere, inside or out
+
+
+def evil_module(folder: Path) -> tuple[str, Path]:
+    """A module beside an experiment file that leaves a marker file when it is imported."""
+    module, marker = f"evil_{uuid.uuid4().hex}", folder / "imported.marker"
+    (folder / f"{module}.py").write_text(
+        f"from pathlib import Path\nPath({str(marker)!r}).touch()\nfrom sim import run\n"
+    )
+    return module, marker
+
+
+def test_a_model_key_runs_nothing_and_imports_nothing_without_the_flag(
+    tmp_path, capsys, monkeypatch
+):
+    module, marker = evil_module(tmp_path)
+    monkeypatch.chdir(tmp_path)  # the current directory on the path, as with python -m
+    monkeypatch.syspath_prepend(str(tmp_path))
+    exp_file = write(tmp_path, f'model = "{module}:run"\n' + SMALL)
+    for extra in ([], ["--dry-run"]):
+        status, _, err = run_main(capsys, "run", exp_file, "--out", tmp_path / "o", *extra)
+        assert status == 2 and len(err) == 1 and "--allow-model-code" in err[0], err
+        assert not marker.exists() and not (tmp_path / "o").exists()
+    with pytest.raises(SpecError, match="allow-model-code"):
+        parse('model = "os:system"\n' + SMALL)  # a plain string check passed it before
+    # Allowed: the module is imported (a dry run checks it as a run would) and nothing is written.
+    status, out, _ = run_main(
+        capsys, "run", exp_file, "--out", tmp_path / "o", "--dry-run", "--allow-model-code"
+    )
+    assert status == 0 and marker.exists() and f"model {module}:run" in out
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(
+    ("model", "words"),
+    [
+        ("no_such_module_xyz:run", "cannot import 'no_such_module_xyz'"),
+        ("sim:no_such_function", "module 'sim' has no 'no_such_function'"),
+        ("sim.params:PARAMS", "'PARAMS' is not a function"),
+    ],
+)
+def test_an_allowed_model_that_is_not_a_function_is_refused_in_one_line(
+    tmp_path, capsys, model, words
+):
+    exp_file = write(tmp_path, f'model = "{model}"\n' + SMALL)
+    status, _, err = run_main(
+        capsys, "run", exp_file, "--out", tmp_path / "o", "--allow-model-code"
+    )
+    assert status == 2 and len(err) == 1 and words in err[0], err
+    assert not (tmp_path / "o").exists()
+
+
+def test_the_readme_says_an_experiment_file_with_a_model_key_runs_code():
+    readme = (ROOT / "README.md").read_text()
+    assert "--allow-model-code" in readme and "runs code" in readme
+
+
+def test_every_problem_in_a_file_is_reported_at_once(tmp_path, capsys):
+    text = """
+name = "several"
+stpes = 10
+replications = 0
+[base]
+incentive_strenght = 0.5
+[vary]
+audit_rate = [0.1, 3.0]
+[analysis]
+outputs = ["gaming_gap", "wellbeing"]
+"""
+    status, _, err = run_main(capsys, "run", write(tmp_path, text), "--out", tmp_path / "o")
+    assert status == 2 and len(err) == 5, err
+    expected = [
+        "unknown key 'stpes' (did you mean 'steps'?)",
+        "replications=0",
+        "unknown parameter 'incentive_strenght' (did you mean 'incentive_strength'?)",
+        "audit_rate=3 is out of range",
+        "'wellbeing' is not an output",
+    ]
+    for line, words in zip(err, expected, strict=True):
+        assert line.startswith("python -m experiments: error: exp.toml") and words in line
+    assert not (tmp_path / "o").exists()
+    with pytest.raises(SpecError) as raised:
+        parse(text)
+    assert len(raised.value.problems) == 5 and str(raised.value).count("\n") == 4
+
+
+def test_sizes_are_not_compared_when_one_of_them_is_already_refused():
+    with pytest.raises(SpecError) as raised:
+        parse('name = "x"\n[base]\nn_citizens = -5\nn_workers = 10\n')
+    assert len(raised.value.problems) == 1 and "n_citizens=-5" in str(raised.value)
+
+
+def test_did_you_mean_for_experiment_and_parameter_names(tmp_path, capsys):
+    status, _, err = run_main(capsys, "run", "smok", "--out", tmp_path / "o")
+    assert status == 2 and len(err) == 1 and "(did you mean 'smoke'?)" in err[0]
+    bad = 'name = "x"\n[sampler]\nmethod = "sobl"\nn = 8\n[sampler.bounds]\nratchett = [0, 1]\n'
+    status, _, err = run_main(capsys, "run", write(tmp_path, bad), "--out", tmp_path / "o")
+    assert status == 2 and len(err) == 2, err
+    assert "did you mean 'sobol'" in err[0] and "did you mean 'ratchet'" in err[1]
+    status, _, err = run_main(capsys, "run", "zzzzzz", "--out", tmp_path / "o")
+    assert "did you mean" not in err[0]  # no suggestion when nothing is close
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_toml_file_nested_too_deeply_is_one_line(tmp_path, capsys):
+    deep = "a = " + "[" * 100_000 + "]" * 100_000 + "\n"
+    status, _, err = run_main(capsys, "run", write(tmp_path, deep), "--out", tmp_path / "o")
+    assert status == 2 and len(err) == 1 and "nested too deeply" in err[0], err
+
+
+def test_list_shows_each_experiments_runs_and_an_estimated_time(capsys):
+    status, out, _ = run_main(capsys, "list", "--workers", "2")
+    assert status == 0 and "estimates for 2 workers on this machine" in out
+    rows = {line.split()[0]: line.split() for line in out.splitlines()[1:-1]}
+    assert set(rows) == set(bundled())
+    for name, row in rows.items():
+        assert row[1] == f"{load(name).n_runs:,}" and row[2].startswith("~"), row
+
+
+def test_the_estimate_scales_with_runs_weeks_population_and_workers():
+    exp = parse(SMALL)
+    per_agent_week = 1e-5
+    one = command_line.estimated_seconds(exp, 1, per_agent_week)
+    assert one == pytest.approx(4 * 3 * (40 + 4 + 1) * per_agent_week)
+    assert command_line.estimated_seconds(exp, 2, per_agent_week) == pytest.approx(one / 2)
+    assert command_line.estimated_seconds(exp, 99, per_agent_week) == pytest.approx(one / 4)
+    longer = parse(SMALL.replace("steps = 3", "steps = 6"))
+    assert command_line.estimated_seconds(longer, 1, per_agent_week) == pytest.approx(2 * one)
+    assert command_line.seconds_per_agent_week() > 0
+
+
+def test_dry_run_prints_the_design_and_creates_nothing(tmp_path, capsys):
+    out_dir = tmp_path / "not" / "yet"
+    status, out, err = run_main(capsys, "run", "smoke", "--out", out_dir, "--dry-run")
+    exp = load("smoke")
+    assert status == 0 and not err
+    assert "2 points x 2 regimes (outcomes, learning) x 3 replications = 12 runs" in out
+    table = out[out.index("incentive_strength") :]
+    assert "0.3" in table and "0.9" in table and "estimated time" in out
+    assert exp.n_runs == len(plan(exp)) == 12
+    assert not (tmp_path / "not").exists()
+
+
+def test_a_refused_run_creates_no_folder(tmp_path, capsys, monkeypatch):
+    out_dir = tmp_path / "a" / "b"
+    status, _, _ = run_main(capsys, "run", "smoke", "--out", out_dir, "--workers", "0")
+    assert status == 2 and not (tmp_path / "a").exists()
+    status, _, _ = run_main(capsys, "run", write(tmp_path, "colour = 1\n"), "--out", out_dir)
+    assert status == 2 and not (tmp_path / "a").exists()
+
+    # A refusal that comes after the results directory was made (here the executor) removes it.
+    def refuse(*args, **kwargs):
+        raise ExecutorError("no executor today")
+
+    monkeypatch.setattr("experiments.sweep.executor", refuse)
+    small = write(tmp_path, SMALL)
+    status, _, err = run_main(capsys, "run", small, "--out", out_dir)
+    assert status == 2 and "no executor today" in err[0]
+    assert not (tmp_path / "a").exists()
+    # ... but never a directory that held something before.
+    monkeypatch.undo()
+    held = tmp_path / "held"
+    sweep(parse(SMALL), str(held), "sequential")
+    before = everything_in(held)
+    monkeypatch.setattr("experiments.sweep.executor", refuse)
+    status, _, _ = run_main(capsys, "run", small, "--out", held)
+    assert status == 2 and everything_in(held) >= before and list((held / "parts").iterdir())
