@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import solara
 
-from dashboards import app
+from dashboards import app, replace
 from dashboards.app import CONTROLS, Page
 from dashboards.live import LiveCharts, LivePicture
 from dashboards.scenarios import SCENARIOS
@@ -350,3 +350,29 @@ def test_red_bead_tab_runs_the_experiment_day_by_day():
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_every_scenario_is_a_valid_set_of_parameters(name):
     assert validate(SCENARIOS[name]).keys() == PARAMS.keys()
+
+
+@pytest.mark.parametrize("typed", ["-5", str(10**30)])
+def test_a_bad_seed_in_give_up_and_replace_is_shown_and_keeps_the_runs(typed):
+    real_runs, seeds_run = replace.runs, []
+
+    def short_runs(option, seed=1):
+        seeds_run.append(seed)
+        return real_runs(option, seed, weeks=8)  # the check, not two years of weeks, is tested
+
+    with mock.patch.object(replace, "runs", short_runs):
+        box, rc = solara.render(replace.GiveUpAndReplace(active=True), handle_error=False)
+        seed_box = next(t for t in rc.find(v.TextField).widgets if t.label == "Seed")
+        shown = [bytes(x.value) for x in _walk(box) if isinstance(x, w.Image)]
+        seed_box.v_model = typed
+        seed_box.fire_event("keyup.enter", {})
+        warning = " ".join(
+            c for a in rc.find(v.Alert).widgets for c in a.children if isinstance(c, str)
+        )
+        assert f"seed={typed} is out of range" in warning
+        assert f"from 0 to {MAX_SEED}" in warning and "\n" not in warning
+        assert seeds_run == [1]  # nothing was run again
+        assert [bytes(x.value) for x in _walk(box) if isinstance(x, w.Image)] == shown
+        seed_box.v_model = "3"
+        seed_box.fire_event("keyup.enter", {})
+        assert seeds_run == [1, 3] and not rc.find(v.Alert).widgets
