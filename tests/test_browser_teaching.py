@@ -76,3 +76,13 @@ def test_a_negative_seed_in_give_up_and_replace_is_one_line_not_a_traceback(page
     assert f"seed=-5 is out of range: use a whole number from 0 to {MAX_SEED}" in text
     assert "Traceback" not in text and ".py" not in text
     assert page.locator("table.replace").inner_text() == table  # the runs are still shown
+
+
+def test_compare_headline_leads_with_what_citizens_gained(page):
+    page.get_by_role("button", name="Step").click()
+    page.get_by_text("Week 1", exact=True).wait_for(timeout=20_000)
+    text = page.inner_text("body")
+    for side in ("outcomes", "learning"):
+        row = next(line for line in text.splitlines() if line.startswith(f"{side}:"))
+        assert row.index("what citizens gained") < row.index("reported")
+        assert row.count("really") == row.count("the indicator, really") == 1

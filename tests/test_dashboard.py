@@ -12,7 +12,8 @@ import pytest
 import solara
 
 from dashboards import app, replace
-from dashboards.app import CONTROLS, Page
+from dashboards.app import CONTROLS, Page, headlines
+from dashboards.charts import charts_figure
 from dashboards.live import LiveCharts, LivePicture
 from dashboards.scenarios import SCENARIOS
 from dashboards.twin import MAX_SEED, Twin
@@ -376,3 +377,32 @@ def test_a_bad_seed_in_give_up_and_replace_is_shown_and_keeps_the_runs(typed):
         seed_box.v_model = "3"
         seed_box.fire_event("keyup.enter", {})
         assert seeds_run == [1, 3] and not rc.find(v.Alert).widgets
+
+
+def _top_left(fig):
+    return min(fig.axes, key=lambda ax: (-round(ax.get_position().y1, 2), ax.get_position().x0))
+
+
+def test_compare_puts_what_citizens_gained_first_and_never_calls_the_indicator_real():
+    twin = Twin()
+    twin.step(33)
+    charts = LiveCharts(list(twin.frames()))
+    charts.render(twin.frames())
+    for fig in (charts.blit.fig, charts_figure(twin)):
+        assert _top_left(fig).get_title() == "True wellbeing: what citizens gained"
+        assert _top_left(fig).get_ylim() == (0, 1)  # not zoomed: small differences look small
+    rows = headlines(twin.frames())
+    for row, df in zip(rows, twin.frames().values(), strict=True):
+        gained = row.index(
+            f"what citizens gained (true wellbeing) <b>{df.mean_wellbeing.iloc[-1]:.2f}"
+        )
+        assert gained < row.index("reported")
+        # "really" only ever as the indicator's own count, so it cannot be read as the citizens'
+        assert row.count("really") == row.count("the indicator, really") == 1
+
+
+def test_the_page_headline_explains_reported_and_the_indicator_really():
+    page = Rendered()
+    page.click("Step")
+    assert "what citizens gained (true wellbeing)" in page.text()
+    assert "by its own definition, not what they gained" in page.text()
