@@ -145,9 +145,9 @@ def Compare(twin: Twin, tick: solara.Reactive[int]):
     # One consistent week: the picture reads the models' live arrays, which Play would otherwise
     # change halfway through a frame.
     with twin.lock:
-        week, frames, agents = twin.week, twin.frames(), picture.render()
+        week, frames, agents, events = twin.week, twin.frames(), picture.render(), twin.events
     Counters(week, headlines(frames))
-    solara.Image(charts.render(frames), format="jpeg")
+    solara.Image(charts.render(frames, events), format="jpeg")
     solara.Image(agents, format="jpeg")
     twin.shown = shown  # lets Play wait for this frame instead of queueing more
 

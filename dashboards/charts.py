@@ -39,6 +39,7 @@ PANELS: list[Panel] = [
     ("Turnover (quits + dismissals)", ["turnover"], [None]),
     ("Worker skill", ["mean_skill"], [None]),
 ]
+MARKER = {"color": "#444444", "ls": ":", "lw": 1.5}  # a mid-run move, on every time chart
 SIZE = (11, 8.5)  # inches; the live charts and the download share it
 
 
@@ -54,9 +55,44 @@ def compare_axes(fig: Figure) -> tuple[Axes, Axes, list[Axes]]:
     return axes["wellbeing"], axes["indicator"], [axes[str(i)] for i in range(len(PANELS))]
 
 
+def mark_events(axes: list[Axes], events: list[tuple[int, str]], **artist) -> list:
+    """A vertical line at each move's week on every chart, named on the first (wellbeing).
+
+    Args:
+        axes: The charts, the wellbeing chart first (its top is empty: wellbeing sits near 0.75).
+        events: (week, what happened), as ``Twin.events``.
+        **artist: Passed to every artist made.
+
+    Returns:
+        The artists drawn, so a live figure can remove them when the events change.
+    """
+    drawn = []
+    start, end = axes[0].get_xlim() if axes else (0, 1)
+    for k, (week, what) in enumerate(events):
+        late = week > (start + end) / 2  # named to the left of its line, inside the chart
+        for ax in axes:
+            drawn.append(ax.axvline(week, label=f"week {week}: {what}", **MARKER, **artist))
+        drawn.append(  # one row per event, so moves a few weeks apart stay readable
+            axes[0].text(
+                week,
+                0.97 - 0.08 * k,
+                f"week {week}: {what} " if late else f" week {week}: {what}",
+                transform=axes[0].get_xaxis_transform(),
+                ha="right" if late else "left",
+                va="top",
+                fontsize=8,
+                color=MARKER["color"],
+                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1},
+                **artist,
+            )
+        )
+    return drawn
+
+
 def charts_figure(twin: Twin) -> Figure:
     """Every chart for both sides, overlaid, in one figure, laid out as on the Compare tab."""
-    frames = twin.frames()
+    with twin.lock:
+        frames, events = twin.frames(), list(twin.events)
     fig = Figure(figsize=SIZE, dpi=72, layout="constrained")
     wellbeing, indicator, axes = compare_axes(fig)
     draw_panel(wellbeing, frames, WELLBEING)
@@ -74,6 +110,7 @@ def charts_figure(twin: Twin) -> Figure:
     indicator.legend(fontsize=7)
     for ax, panel in zip(axes, PANELS, strict=True):
         draw_panel(ax, frames, panel)
+    mark_events([wellbeing, indicator, *axes], events)
     for ax in (wellbeing, indicator, *axes):
         ax.set_xlabel("week")
         ax.grid(alpha=0.3)

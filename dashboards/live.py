@@ -23,6 +23,7 @@ from dashboards.charts import (
     SIZE,
     WELLBEING,
     compare_axes,
+    mark_events,
 )
 from dashboards.twin import Twin
 from sim.kernels import rank_within
@@ -88,6 +89,8 @@ class LiveCharts:
         self.limits = dict(LIMITS)
         self.lines: list = []
         self.gaps: list = []
+        self.events: list[tuple[int, str]] = []
+        self.markers: list = []
         self._build()
 
     def _build(self) -> None:
@@ -135,11 +138,22 @@ class LiveCharts:
                     ax.set_ylim(*self.limits[cols[0]])
                     self.blit.invalidate()
 
-    def render(self, frames: dict[str, pd.DataFrame]) -> bytes:
-        """This week's charts as a JPEG."""
+    def _mark(self, events: list[tuple[int, str]]) -> None:
+        # Moves are rare: their markers join the cached background, redrawn only when they change.
+        if events == self.events:
+            return
+        for artist in self.markers:
+            artist.remove()
+        self.events = list(events)
+        self.markers = mark_events(self.axes, self.events)
+        self.blit.invalidate()
+
+    def render(self, frames: dict[str, pd.DataFrame], events: list[tuple[int, str]] = ()) -> bytes:
+        """This week's charts as a JPEG, a marker at each move's week (``Twin.events``)."""
         if list(frames) != self.names:  # a side switched regime: new labels and legend
             self.__init__(list(frames))
         self._fit(frames)
+        self._mark(list(events))
         for line, name, col in self.lines:
             df = frames[name]
             line.set_data(df.step.to_numpy(), df[col].to_numpy())

@@ -406,3 +406,30 @@ def test_the_page_headline_explains_reported_and_the_indicator_really():
     page.click("Step")
     assert "what citizens gained (true wellbeing)" in page.text()
     assert "by its own definition, not what they gained" in page.text()
+
+
+def test_moves_are_marked_on_every_compare_chart_and_cleared_by_a_reset():
+    twin = Twin()
+    twin.step(20)
+    twin.switch("left", "learning")
+    twin.step(10)
+    twin.shift()
+    assert twin.events == [
+        (20, "outcomes side switches to learning"),
+        (30, "what counts as good changes"),
+    ]
+    charts = LiveCharts(list(twin.frames()))
+    charts.render(twin.frames(), twin.events)
+    for fig in (charts.blit.fig, charts_figure(twin)):
+        for ax in fig.axes:
+            marked = {
+                line.get_xdata()[0] for line in ax.lines if line.get_label().startswith("week")
+            }
+            assert marked == {20, 30}, ax.get_title()
+        assert "week 30: what counts as good changes" in [
+            t.get_text().strip() for t in _top_left(fig).texts
+        ]
+    twin.reset()
+    assert twin.events == []
+    charts.render(twin.frames(), twin.events)
+    assert not any(line.get_label().startswith("week") for ax in charts.axes for line in ax.lines)
