@@ -17,7 +17,7 @@ import solara
 import solara.lab
 from markdown_it import MarkdownIt
 
-from dashboards.charts import charts_figure, png
+from dashboards.charts import GAINED, INDICATOR_REALLY, REPORTED, charts_figure, png
 from dashboards.live import LiveCharts, LivePicture
 from dashboards.redbead import RedBeads
 from dashboards.replace import GiveUpAndReplace
@@ -96,17 +96,30 @@ def scenario_extras(name: str) -> dict:
 
 
 def headlines(frames: dict) -> list[str]:
-    """Each side's latest figures in words, one HTML line a side."""
+    """Each side's latest figures in words, one HTML line a side, what citizens gained first.
+
+    The indicator's true value counts outcomes by the indicator's own definition; a side can lead
+    on it and trail on what citizens gained, so the two are never called by the same word.
+    """
     rows = []
     for label, df in frames.items():
         if len(df):
             last = df.iloc[-1]
             rows.append(
-                f"<b>{label}</b>: reported {last.measured_performance:.0%}, "
-                f"really {last.true_performance:.0%}, "
-                f"parked {last.parked_share:.0%}, trust {last.citizen_trust:.2f}"
+                f"<b>{label}</b>: {GAINED} (true wellbeing) <b>{last.mean_wellbeing:.2f}</b>"
+                f" · {REPORTED} {last.measured_performance:.0%},"
+                f" {INDICATOR_REALLY} {last.true_performance:.0%}"
+                f" · parked {last.parked_share:.0%} · trust {last.citizen_trust:.2f}"
             )
     return rows
+
+
+HEADLINE_NOTE = (
+    "<div style='font-size:0.8em;color:#555;margin-top:0.3em'>Only true wellbeing says "
+    f"{GAINED}. “{REPORTED.capitalize()}” is what the indicator shows; “{INDICATOR_REALLY}” "
+    "leaves out invented records: citizens who really reached the outcome the indicator counts, "
+    "by its own definition, not what they gained.</div>"
+)
 
 
 @solara.component
@@ -114,7 +127,7 @@ def Counters(week: int, rows: list[str]):
     """The week and each side's headline figures, in words."""
     solara.HTML(
         tag="div",
-        unsafe_innerHTML=f"<h2>Week {week}</h2>" + "<br>".join(rows),
+        unsafe_innerHTML=f"<h2>Week {week}</h2>" + "<br>".join(rows) + HEADLINE_NOTE,
         style={"font-size": "1.15em", "padding": "0 1em"},
     )
 
@@ -132,9 +145,9 @@ def Compare(twin: Twin, tick: solara.Reactive[int]):
     # One consistent week: the picture reads the models' live arrays, which Play would otherwise
     # change halfway through a frame.
     with twin.lock:
-        week, frames, agents = twin.week, twin.frames(), picture.render()
+        week, frames, agents, events = twin.week, twin.frames(), picture.render(), twin.events
     Counters(week, headlines(frames))
-    solara.Image(charts.render(frames), format="jpeg")
+    solara.Image(charts.render(frames, events), format="jpeg")
     solara.Image(agents, format="jpeg")
     twin.shown = shown  # lets Play wait for this frame instead of queueing more
 

@@ -16,7 +16,15 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
-from dashboards.charts import PANELS
+from dashboards.charts import (
+    INDICATOR_LINES,
+    INDICATOR_TITLE,
+    PANELS,
+    SIZE,
+    WELLBEING,
+    compare_axes,
+    mark_events,
+)
 from dashboards.twin import Twin
 from sim.kernels import rank_within
 from sim.plots import STYLES, colour
@@ -63,40 +71,39 @@ class Blitter:
 
 
 class LiveCharts:
-    """The regimes' figures over time, both sides overlaid, redrawn fast every week."""
+    """The regimes' figures over time, both sides overlaid, redrawn fast every week.
+
+    Laid out as dashboards.charts.compare_axes: what citizens gained first, then the indicator.
+    """
 
     def __init__(self, names: list[str]) -> None:
-        fig = Figure(figsize=(11, 8), dpi=72)
-        fig.subplots_adjust(left=0.05, right=0.99, top=0.95, bottom=0.05, hspace=0.45, wspace=0.2)
-        self.axes = fig.subplots(3, 3).flat
+        fig = Figure(figsize=SIZE, dpi=72)
+        fig.subplots_adjust(left=0.05, right=0.99, top=0.96, bottom=0.04, hspace=0.45, wspace=0.2)
+        wellbeing, self.indicator, panel_axes = compare_axes(fig)
+        self.panels = [WELLBEING, *PANELS]
+        self.panel_axes = [wellbeing, *panel_axes]
+        self.axes = [wellbeing, self.indicator, *panel_axes]
         self.names = names
         self.blit = Blitter(fig)
         self.horizon = HORIZON
         self.limits = dict(LIMITS)
-        self.lines: list[tuple] = []  # (line, panel index, side name, column)
+        self.lines: list = []
         self.gaps: list = []
+        self.events: list[tuple[int, str]] = []
+        self.markers: list = []
         self._build()
 
     def _build(self) -> None:
-        perf = self.axes[0]
-        perf.set_title("Measured (solid) vs true (dashed), gap shaded", fontsize=10)
+        self.indicator.set_title(INDICATOR_TITLE, fontsize=10)
         for name in self.names:
-            c = colour(name)
-            for col, ls in (("measured_performance", "-"), ("true_performance", "--")):
-                (line,) = perf.plot(
-                    [],
-                    [],
-                    color=c,
-                    lw=2,
-                    ls=ls,
-                    animated=True,
-                    label=f"{name}: {col.split('_')[0]}",
+            for col, (ls, what) in INDICATOR_LINES.items():
+                (line,) = self.indicator.plot(
+                    [], [], color=colour(name), lw=2, ls=ls, animated=True, label=f"{name}: {what}"
                 )
-                self.lines.append((line, 0, name, col))
-        perf.set_ylim(0, 1)
-        perf.legend(fontsize=7, loc="upper left")
-        for i, (title, cols, labels) in enumerate(PANELS, start=1):
-            ax = self.axes[i]
+                self.lines.append((line, name, col))
+        self.indicator.set_ylim(0, 1)
+        self.indicator.legend(fontsize=7, loc="upper left")
+        for ax, (title, cols, labels) in zip(self.panel_axes, self.panels, strict=True):
             ax.set_title(title, fontsize=10)
             for name in self.names:
                 for col, label, ls in zip(cols, labels, STYLES, strict=False):
@@ -104,9 +111,11 @@ class LiveCharts:
                     (line,) = ax.plot(
                         [], [], color=colour(name), lw=2, ls=ls, animated=True, label=tag
                     )
-                    self.lines.append((line, i, name, col))
+                    self.lines.append((line, name, col))
             ax.set_ylim(*self.limits.get(cols[0], (0, 1)))
-            if i == 1 or len(cols) > 1:
+            if ax is self.panel_axes[0]:  # wellbeing sits high on a 0-1 axis: room below
+                ax.legend(fontsize=7, loc="lower left")
+            elif len(cols) > 1:  # the gaming panel's limits leave headroom for its legend
                 ax.legend(fontsize=6, loc="upper left")
         for ax in self.axes:
             ax.set_xlim(0, self.horizon)
@@ -119,22 +128,33 @@ class LiveCharts:
             for ax in self.axes:
                 ax.set_xlim(0, self.horizon)
             self.blit.invalidate()
-        for i, (_title, cols, _labels) in enumerate(PANELS, start=1):
+        for ax, (_title, cols, _labels) in zip(self.panel_axes, self.panels, strict=True):
             if cols[0] in self.limits:
                 top = max(
                     (float(df[cols[0]].max()) for df in frames.values() if len(df)), default=0
                 )
                 if np.isfinite(top) and top > self.limits[cols[0]][1]:
                     self.limits[cols[0]] = (0, 1.5 * top)
-                    self.axes[i].set_ylim(*self.limits[cols[0]])
+                    ax.set_ylim(*self.limits[cols[0]])
                     self.blit.invalidate()
 
-    def render(self, frames: dict[str, pd.DataFrame]) -> bytes:
-        """This week's charts as a JPEG."""
+    def _mark(self, events: list[tuple[int, str]]) -> None:
+        # Moves are rare: their markers join the cached background, redrawn only when they change.
+        if events == self.events:
+            return
+        for artist in self.markers:
+            artist.remove()
+        self.events = list(events)
+        self.markers = mark_events(self.axes, self.events)
+        self.blit.invalidate()
+
+    def render(self, frames: dict[str, pd.DataFrame], events: list[tuple[int, str]] = ()) -> bytes:
+        """This week's charts as a JPEG, a marker at each move's week (``Twin.events``)."""
         if list(frames) != self.names:  # a side switched regime: new labels and legend
             self.__init__(list(frames))
         self._fit(frames)
-        for line, _i, name, col in self.lines:
+        self._mark(list(events))
+        for line, name, col in self.lines:
             df = frames[name]
             line.set_data(df.step.to_numpy(), df[col].to_numpy())
         for poly in self.gaps:
@@ -142,7 +162,7 @@ class LiveCharts:
         self.gaps = []
         for name, df in frames.items():
             self.gaps.append(
-                self.axes[0].fill_between(
+                self.indicator.fill_between(
                     df.step,
                     df.true_performance,
                     df.measured_performance,

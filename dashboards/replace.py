@@ -13,7 +13,9 @@ import solara
 from matplotlib.figure import Figure
 
 from dashboards.charts import png
+from dashboards.twin import check_seed
 from sim.model import run
+from sim.params import ParamError
 
 WEEKS = 104
 RED, GREEN = "#c0392b", "#2e8b57"  # kept measure, replacement
@@ -94,6 +96,17 @@ def GiveUpAndReplace(active: bool = True):
     """
     option = solara.use_reactive("Citizens report their own wellbeing")
     seed = solara.use_reactive(1)
+    problem = solara.use_reactive("")  # why the last seed typed was not used
+
+    def set_seed(typed) -> None:
+        # The main seed box's check: a rejected seed keeps the runs on screen and says why.
+        try:
+            seed.value = check_seed(typed)
+        except ParamError as e:
+            problem.value = f"Not applied, the runs below are unchanged: {e}"
+            return
+        problem.value = ""
+
     frames = solara.use_memo(
         lambda: runs(option.value, seed.value) if active else None,
         [option.value, seed.value, active],
@@ -109,7 +122,10 @@ def GiveUpAndReplace(active: bool = True):
     )
     with solara.Row():
         solara.Select("Replace the measure with", values=list(OPTIONS), value=option)
-        solara.InputInt("Seed", value=seed)
+        # A plain value, not the reactive: a rejected seed must not become the tab's seed.
+        solara.InputInt("Seed", value=seed.value, on_value=set_seed)
+    if problem.value:
+        solara.Warning(problem.value, dense=True)
     if frames is None:
         return
     t = table(frames)

@@ -36,7 +36,10 @@ def server(port: int | None = None, timeout: float = 90) -> Iterator[tuple[str, 
     """``solara run dashboards/app.py`` on localhost; yields its URL and process."""
     port = port or free_port()
     solara = Path(sys.executable).parent / "solara"
-    env = os.environ | {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+    # This checkout's packages first: an editable install elsewhere (another worktree, the main
+    # clone) would otherwise serve its own dashboards/ and sim/, not the code under test.
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    env = os.environ | {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False", "PYTHONPATH": path}
     proc = subprocess.Popen(
         [
             str(solara),

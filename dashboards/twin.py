@@ -58,6 +58,8 @@ class Twin:
         shifted: What counts as good has changed (once a run).
         generation: Bumped by every reset and every ``claim``; a Play loop holding an older one
             stops, so only one loop ever steps and never the models a reset rebuilt.
+        events: (week, what happened) for each mid-run move since the last reset, for the
+            charts' markers; the week is the last one simulated before the move.
         lock: Held by every method, so a step never interleaves with a reset or a move.
     """
 
@@ -68,6 +70,7 @@ class Twin:
     shown: int = 0  # the last frame the dashboard drew (see dashboards.app.Compare)
     shifted: bool = False
     generation: int = 0
+    events: list[tuple[int, str]] = field(default_factory=list)
     lock: threading.RLock = field(
         default_factory=threading.RLock, init=False, repr=False, compare=False
     )
@@ -100,6 +103,7 @@ class Twin:
         with self.lock:
             self.params, self.seed, self.models = new_params, new_seed, models
             self.shifted = False
+            self.events = []
             self.generation += 1
 
     def claim(self) -> int:
@@ -137,6 +141,7 @@ class Twin:
         """Change one side's regime from now on (rebuilding the ship whilst sailing)."""
         with self.lock:
             self.models[side].switch_regime(regime)
+            self.events.append((self.week, f"{self.regimes[side]} side switches to {regime}"))
 
     def shift(self) -> None:
         """What counts as good changes, on both sides at once (once a run)."""
@@ -144,6 +149,7 @@ class Twin:
             self.shifted = True
             for model in self.models.values():
                 model.shift_environment()
+            self.events.append((self.week, "what counts as good changes"))
 
     def frames(self) -> dict[str, pd.DataFrame]:
         """Each side's weekly rows, labelled by the side's starting regime."""

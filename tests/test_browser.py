@@ -54,7 +54,7 @@ def test_offline_page_steps_plays_and_pauses(url, browser, tmp_path):
     page.get_by_role("button", name="Pause").click()
     paused = steady_week(page)
     assert paused >= 5 and page.get_by_role("button", name="Play").is_enabled()
-    assert "reported" in page.content() and "really" in page.content()
+    assert "what citizens gained" in page.content() and "the indicator, really" in page.content()
     page.screenshot(path=str(tmp_path / "dashboard.png"))
     assert blocked == [], blocked
     ctx.close()

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 import solara
 
-from dashboards import app
-from dashboards.app import CONTROLS, Page
+from dashboards import app, replace
+from dashboards.app import CONTROLS, Page, headlines
+from dashboards.charts import charts_figure
 from dashboards.live import LiveCharts, LivePicture
 from dashboards.scenarios import SCENARIOS
 from dashboards.twin import MAX_SEED, Twin
@@ -350,3 +351,85 @@ def test_red_bead_tab_runs_the_experiment_day_by_day():
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_every_scenario_is_a_valid_set_of_parameters(name):
     assert validate(SCENARIOS[name]).keys() == PARAMS.keys()
+
+
+@pytest.mark.parametrize("typed", ["-5", str(10**30)])
+def test_a_bad_seed_in_give_up_and_replace_is_shown_and_keeps_the_runs(typed):
+    real_runs, seeds_run = replace.runs, []
+
+    def short_runs(option, seed=1):
+        seeds_run.append(seed)
+        return real_runs(option, seed, weeks=8)  # the check, not two years of weeks, is tested
+
+    with mock.patch.object(replace, "runs", short_runs):
+        box, rc = solara.render(replace.GiveUpAndReplace(active=True), handle_error=False)
+        seed_box = next(t for t in rc.find(v.TextField).widgets if t.label == "Seed")
+        shown = [bytes(x.value) for x in _walk(box) if isinstance(x, w.Image)]
+        seed_box.v_model = typed
+        seed_box.fire_event("keyup.enter", {})
+        warning = " ".join(
+            c for a in rc.find(v.Alert).widgets for c in a.children if isinstance(c, str)
+        )
+        assert f"seed={typed} is out of range" in warning
+        assert f"from 0 to {MAX_SEED}" in warning and "\n" not in warning
+        assert seeds_run == [1]  # nothing was run again
+        assert [bytes(x.value) for x in _walk(box) if isinstance(x, w.Image)] == shown
+        seed_box.v_model = "3"
+        seed_box.fire_event("keyup.enter", {})
+        assert seeds_run == [1, 3] and not rc.find(v.Alert).widgets
+
+
+def _top_left(fig):
+    return min(fig.axes, key=lambda ax: (-round(ax.get_position().y1, 2), ax.get_position().x0))
+
+
+def test_compare_puts_what_citizens_gained_first_and_never_calls_the_indicator_real():
+    twin = Twin()
+    twin.step(33)
+    charts = LiveCharts(list(twin.frames()))
+    charts.render(twin.frames())
+    for fig in (charts.blit.fig, charts_figure(twin)):
+        assert _top_left(fig).get_title() == "True wellbeing: what citizens gained"
+        assert _top_left(fig).get_ylim() == (0, 1)  # not zoomed: small differences look small
+    rows = headlines(twin.frames())
+    for row, df in zip(rows, twin.frames().values(), strict=True):
+        gained = row.index(
+            f"what citizens gained (true wellbeing) <b>{df.mean_wellbeing.iloc[-1]:.2f}"
+        )
+        assert gained < row.index("reported")
+        # "really" only ever as the indicator's own count, so it cannot be read as the citizens'
+        assert row.count("really") == row.count("the indicator, really") == 1
+
+
+def test_the_page_headline_explains_reported_and_the_indicator_really():
+    page = Rendered()
+    page.click("Step")
+    assert "what citizens gained (true wellbeing)" in page.text()
+    assert "by its own definition, not what they gained" in page.text()
+
+
+def test_moves_are_marked_on_every_compare_chart_and_cleared_by_a_reset():
+    twin = Twin()
+    twin.step(20)
+    twin.switch("left", "learning")
+    twin.step(10)
+    twin.shift()
+    assert twin.events == [
+        (20, "outcomes side switches to learning"),
+        (30, "what counts as good changes"),
+    ]
+    charts = LiveCharts(list(twin.frames()))
+    charts.render(twin.frames(), twin.events)
+    for fig in (charts.blit.fig, charts_figure(twin)):
+        for ax in fig.axes:
+            marked = {
+                line.get_xdata()[0] for line in ax.lines if line.get_label().startswith("week")
+            }
+            assert marked == {20, 30}, ax.get_title()
+        assert "week 30: what counts as good changes" in [
+            t.get_text().strip() for t in _top_left(fig).texts
+        ]
+    twin.reset()
+    assert twin.events == []
+    charts.render(twin.frames(), twin.events)
+    assert not any(line.get_label().startswith("week") for ax in charts.axes for line in ax.lines)

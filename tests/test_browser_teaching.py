@@ -1,0 +1,88 @@
+"""Teaching in a room, in a real browser, offline: keys that go where the trainer means them,
+inputs that explain themselves, and a Compare tab that puts what citizens gained first.
+"""
+
+import os
+
+import pytest
+
+from dashboards.serve import CHROMIUM, CHROMIUM_ARGS, open_page, server
+from dashboards.story import ACTS
+from dashboards.twin import MAX_SEED
+
+playwright = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extra")
+pytestmark = [
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs chromium at /usr/bin/chromium"),
+    pytest.mark.browser,
+]
+
+
+@pytest.fixture(scope="module")
+def browser_and_url():
+    with server() as (url, _), playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser, url
+        browser.close()
+
+
+@pytest.fixture
+def page(browser_and_url):
+    """A fresh session per test, every request outside localhost blocked."""
+    browser, url = browser_and_url
+    blocked: list[str] = []
+    ctx, page = open_page(browser, url, blocked)
+    yield page
+    assert blocked == [], blocked
+    ctx.close()
+
+
+def _act(page, n: int) -> None:
+    page.get_by_text(ACTS[n - 1].title, exact=True).wait_for(timeout=20_000)
+
+
+def test_an_arrow_on_a_focused_slider_moves_the_slider_not_the_story(page):
+    page.get_by_role("tab", name="Story").click()
+    title = page.get_by_text("A story in six acts")
+    title.wait_for(timeout=20_000)
+    title.click()
+    page.keyboard.press("ArrowRight")
+    _act(page, 1)
+    slider = page.get_by_role("slider").first
+    before = slider.get_attribute("aria-valuenow")
+    slider.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(
+        "([el, v]) => el.getAttribute('aria-valuenow') !== v",
+        arg=[slider.element_handle(), before],
+        timeout=10_000,
+    )  # the slider took the key...
+    page.wait_for_timeout(1_500)  # ...and the story, given time to react, did not
+    assert page.get_by_text(ACTS[1].title, exact=True).count() == 0
+    assert page.get_by_text(ACTS[0].title, exact=True).count() == 1
+    page.get_by_text(ACTS[0].title, exact=True).click()  # focus back on the slide
+    page.keyboard.press("ArrowRight")
+    _act(page, 2)
+
+
+def test_a_negative_seed_in_give_up_and_replace_is_one_line_not_a_traceback(page):
+    page.get_by_role("tab", name="Give up and Replace").click()
+    page.get_by_text("workers inventing outcomes").first.wait_for(timeout=60_000)
+    table = page.locator("table.replace").inner_text()
+    seed = page.get_by_label("Seed", exact=True)
+    seed.fill("-5")
+    seed.press("Enter")
+    page.get_by_text("Not applied").first.wait_for(timeout=20_000)
+    text = page.inner_text("body")
+    assert f"seed=-5 is out of range: use a whole number from 0 to {MAX_SEED}" in text
+    assert "Traceback" not in text and ".py" not in text
+    assert page.locator("table.replace").inner_text() == table  # the runs are still shown
+
+
+def test_compare_headline_leads_with_what_citizens_gained(page):
+    page.get_by_role("button", name="Step").click()
+    page.get_by_text("Week 1", exact=True).wait_for(timeout=20_000)
+    text = page.inner_text("body")
+    for side in ("outcomes", "learning"):
+        row = next(line for line in text.splitlines() if line.startswith(f"{side}:"))
+        assert row.index("what citizens gained") < row.index("reported")
+        assert row.count("really") == row.count("the indicator, really") == 1
