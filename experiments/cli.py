@@ -91,6 +91,7 @@ def cmd_status(args) -> int:
     exp = parse(held["text"], held["name"])
     counts = store.counts(plan(exp))
     print(_runs_line(exp.name, counts))
+    print(store.sessions_line())
     return 1 if counts["failed"] else 0
 
 
