@@ -225,6 +225,7 @@ def cmd_status(args) -> int:
     exp = parse(held["text"], held["name"], allow_model_code=True)  # status imports no model
     counts = store.counts(plan(exp))
     print(_runs_line(exp.name, counts))
+    print(store.sessions_line())
     return 1 if counts["failed"] else 0
 
 

@@ -6,16 +6,20 @@
 - ``dask``: an existing Dask scheduler (e.g. one started by dask-jobqueue on a cluster).
 
 Results do not depend on the executor: each run's seed comes from the experiment, not the worker.
-Leaving ``executor`` early (Ctrl-C, an error) cancels every chunk that has not started.
+Leaving ``executor`` early (Ctrl-C, an error) cancels every chunk that has not started. Workers of
+a local pool or cluster end when the sweep's process dies, even by kill -9: pool workers through
+``_exit_with_parent``, Dask's through its own parent-alive pipe (distributed.process).
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing
 import os
 import signal
 import threading
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
@@ -57,6 +61,37 @@ def _connect(scheduler: str):
             f"cannot use the Dask scheduler at {scheduler!r} ({err}): check that it is running "
             "and give its address as shown by the scheduler, e.g. tcp://10.0.0.5:8786"
         ) from None
+
+
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+PARENT_POLL_SECONDS = 1.0  # how soon a worker notices its parent died, where Linux cannot say
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Pool worker initializer: end this worker when the process that started it dies.
+
+    Otherwise a kill -9 of the sweep leaves every worker alive, holding its memory, because the
+    pool's pipes stay open in the workers themselves. On Linux the kernel sends SIGTERM at once
+    (``PR_SET_PDEATHSIG``); everywhere, a daemon thread also watches for the worker being handed
+    to another parent and exits within ``PARENT_POLL_SECONDS``.
+
+    Args:
+        parent: The sweep's process id, read in the sweep's process.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the thread below is enough
+        pass
+    if os.getppid() != parent:  # died before the line above took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_SECONDS)
+        os._exit(1)  # no clean-up to do: nobody is left to receive this worker's results
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
@@ -136,7 +171,12 @@ def executor(
         yield SequentialExecutor(), 1
     elif kind == "processes":
         ctx = multiprocessing.get_context("spawn")  # same on Linux and macOS; no fork hazards
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+        pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=ctx,
+            initializer=_exit_with_parent,
+            initargs=(os.getpid(),),
+        )
         try:
             with _children_ignore_sigint() as release:
                 for _ in range(workers):  # each submit starts one worker now, while Ctrl-C is held

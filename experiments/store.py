@@ -1,24 +1,35 @@
 """Results on disk: tidy Parquet parts written atomically, a manifest with provenance, resume.
 
 DIR/
-  manifest.json     experiment text and hash, versions, git commit, times; each run's seed, status
-  parts/*.parquet   results, one row per (run, recorded step); each part holds many runs
+  manifest.json     experiment text and hash, versions, git commit, times; each run's seed, status;
+                    each session (started as "running", ended "done" or "interrupted"); the sha256
+                    of every part
+  parts/*.parquet   results, one row per (run, recorded step); each part holds many runs, and
+                    carries Parquet page checksums
   failures.jsonl    runs that raised, with their parameters and error (latest record wins)
   .lock             held (flock) by the one sweep writing into DIR; a second one is refused
   analysis/         tables and figures from ``python -m experiments analyse``
 
 The manifest is written before anything else, so a directory with parts always says what they are.
-A part is written to a temporary file and renamed, so a run is either wholly stored or not at all;
-rerunning the same command skips stored runs, so none is lost or duplicated. Runs that failed are
-not stored, so a rerun retries them (as BehaviorSpace does): "remaining" counts them.
+A part is written to a temporary file, its sha256 recorded in the manifest, and only then renamed
+into place, so a run is either wholly stored or not at all, and every part on disk is vouched for by
+the manifest; rerunning the same command skips stored runs, so none is lost or duplicated. Every
+read (``status``, ``load``, resume) checks each part against its recorded hash and its page
+checksums: a damaged part is named in one error and never read as data. Runs that failed are not
+stored, so a rerun retries them (as BehaviorSpace does): "remaining" counts them.
+
+A session is recorded when it starts, as "running" with its process id, so one ended by kill -9 or
+a power cut still shows: ``status`` and the next sweep report it as interrupted.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import platform
+import socket
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,6 +49,23 @@ from sim.files import atomic_write
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _alive(pid: object) -> bool:
+    """Whether process ``pid`` of this machine still exists."""
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
 
 
 def _version(dist: str) -> str | None:
@@ -78,6 +106,7 @@ class Store:
         self.manifest_path = self.root / "manifest.json"
         self.failures_path = self.root / "failures.jsonl"
         self.lock_path = self.root / ".lock"
+        self._session: int | None = None  # index in the manifest of the session this process runs
 
     @property
     def exists(self) -> bool:
@@ -156,6 +185,7 @@ class Store:
             self.parts.mkdir(exist_ok=True)
             for tmp in self.parts.glob(".*.tmp"):  # left by a killed writer; never renamed
                 tmp.unlink()
+            self._adopt_unhashed_parts()
             return
         # A creator killed before its manifest was in place leaves only the lock and a temporary.
         leftovers = list(self.root.glob(".manifest.json.*.tmp"))
@@ -170,9 +200,22 @@ class Store:
                 "started": _now(),
                 "sessions": [],
                 "runs": self._run_table(runs, set(), set()),
+                "parts": {},
             }
         )
         self.parts.mkdir()
+
+    def _adopt_unhashed_parts(self) -> None:
+        """Record the hash of each part of a directory written before parts were hashed."""
+        manifest = self.manifest()
+        if isinstance(manifest.get("parts"), dict):
+            return
+        manifest["parts"] = {}
+        for part in sorted(self.parts.glob("part-*.parquet")):
+            data = part.read_bytes()
+            self._parse_part(part, data, ["run_id"])  # only a readable part is vouched for
+            manifest["parts"][part.name] = _sha256(data)
+        self.write_manifest(manifest)
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         """Replace the manifest atomically."""
@@ -202,18 +245,42 @@ class Store:
     def read_parts(self, columns: list[str] | None = None) -> Iterator[pa.Table]:
         """Each stored part in order, as an Arrow table (only ``columns`` if given).
 
+        Each part's bytes are checked against the sha256 the manifest recorded when the part was
+        written, then parsed with its page checksums verified, from the same bytes.
+
         Raises:
-            SpecError: A part cannot be read (it was damaged or edited after it was written).
+            SpecError: A part is damaged or was not written by this experiment; the error names it.
         """
+        recorded = self.manifest().get("parts")
+        # A directory written before parts were hashed has none to check until a sweep adopts it.
+        vouched = set(recorded.values()) if isinstance(recorded, dict) else None
         for part in sorted(self.parts.glob("part-*.parquet")):
             try:
-                table = pq.read_table(part, columns=columns)
-            except (pa.ArrowException, OSError, KeyError) as err:  # parts land whole: damaged since
-                raise SpecError(
-                    f"{part} is damaged ({type(err).__name__}): move it out of {self.parts} "
-                    "and run the same command to redo its runs"
-                ) from None
-            yield table
+                data = part.read_bytes()
+            except OSError as err:
+                raise self._damaged(part, type(err).__name__) from None
+            if vouched is not None and _sha256(data) not in vouched:
+                raise self._damaged(
+                    part,
+                    "its sha256 differs from the one manifest.json recorded when it was written"
+                    if part.name in recorded
+                    else "manifest.json records no part with its content",
+                )
+            yield self._parse_part(part, data, columns)
+
+    def _parse_part(self, part: Path, data: bytes, columns: list[str] | None) -> pa.Table:
+        try:
+            return pq.read_table(
+                pa.BufferReader(data), columns=columns, page_checksum_verification=True
+            )
+        except (pa.ArrowException, OSError, KeyError) as err:  # parts land whole: damaged since
+            raise self._damaged(part, type(err).__name__) from None
+
+    def _damaged(self, part: Path, why: str) -> SpecError:
+        return SpecError(
+            f"{part} is damaged ({why}): move it out of {self.parts} and run the same command "
+            "to redo its runs"
+        )
 
     def failures(self) -> dict[int, dict[str, Any]]:
         """Latest failure record of each run that raised (later successes win elsewhere)."""
@@ -230,10 +297,29 @@ class Store:
         return out
 
     def write_part(self, df: pd.DataFrame) -> Path:
-        """Store a batch of runs' rows as one new part, atomically."""
-        existing = [int(p.stem.split("-")[1]) for p in self.parts.glob("part-*.parquet")]
-        path = self.parts / f"part-{max(existing, default=-1) + 1:06d}.parquet"
-        atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False))
+        """Store a batch of runs' rows as one new part, atomically, its hash in the manifest.
+
+        The hash is recorded before the part is renamed into place: a kill in between leaves a
+        recorded name with no file (its runs are simply redone), never a file nothing vouches for.
+        """
+        manifest = self.manifest()
+        recorded = manifest.setdefault("parts", {})
+        names = [p.name for p in self.parts.glob("part-*.parquet")] + list(recorded)
+        numbers = [int(n.removesuffix(".parquet").split("-")[1]) for n in names]
+        path = self.parts / f"part-{max(numbers, default=-1) + 1:06d}.parquet"
+
+        def write(tmp: str) -> None:
+            with open(tmp, "wb") as fh:
+                df.to_parquet(fh, index=False, write_page_checksum=True)
+                fh.flush()
+                os.fsync(fh.fileno())  # the bytes hashed are the bytes a power cut leaves
+            recorded[path.name] = _sha256(Path(tmp).read_bytes())
+            if self._session is not None:
+                session = manifest["sessions"][self._session]
+                session["runs_stored"] = session.get("runs_stored", 0) + int(df.run_id.nunique())
+            self.write_manifest(manifest)
+
+        atomic_write(path, write)
         return path
 
     def record_failures(self, records: list[dict[str, Any]]) -> None:
@@ -256,16 +342,81 @@ class Store:
         done = self.done_ids()
         return self._counts(runs, done, set(self.failures()) - done)
 
-    def close_session(self, runs: list[Run], session: dict[str, Any]) -> dict[str, int]:
-        """Write each run's status and this session's record into the manifest."""
+    def start_session(self, session: dict[str, Any]) -> None:
+        """Record a session as running, before it runs anything, so that a kill leaves a trace.
+
+        A session still marked running belongs to a process that ended without closing it (kill
+        -9, a crash, a power cut): this process holds the directory's lock, so it cannot be alive.
+        """
+        manifest = self.manifest()
+        for old in manifest["sessions"]:
+            if old.get("state") == "running":
+                old["state"] = "interrupted"
+        manifest["sessions"].append(
+            session
+            | {"state": "running", "pid": os.getpid(), "host": socket.gethostname()}
+            | {"runs_stored": 0}
+        )
+        self.write_manifest(manifest)
+        self._session = len(manifest["sessions"]) - 1
+
+    def close_session(
+        self, runs: list[Run], state: str, error: str | None = None
+    ) -> dict[str, int]:
+        """Write each run's status, and how this session ended, into the manifest.
+
+        Args:
+            runs: Every planned run.
+            state: ``done`` (every run tried), ``interrupted`` (Ctrl-C, SIGTERM) or ``error``.
+            error: What stopped the session, for ``error``.
+        """
         done = self.done_ids()
         failed = set(self.failures()) - done
         manifest = self.manifest()
         manifest["runs"] = self._run_table(runs, done, failed)
-        manifest["sessions"].append(session | {"finished": _now()})
+        if self._session is not None:
+            session = manifest["sessions"][self._session]
+            session.update(state=state, finished=_now())
+            if error is not None:
+                session["error"] = error
+            self._session = None
         manifest["finished"] = _now() if len(done) == len(runs) else None
         self.write_manifest(manifest)
         return self._counts(runs, done, failed)
+
+    def sessions(self) -> list[dict[str, Any]]:
+        """Every session as recorded; one marked running, its process here gone, is interrupted.
+
+        Returns:
+            Copies of the manifest's session records, oldest first.
+        """
+        here = socket.gethostname()
+        shown = []
+        for session in self.manifest()["sessions"]:
+            session = dict(session) if isinstance(session, dict) else {}
+            if (
+                session.get("state") == "running"
+                and session.get("host") == here
+                and not _alive(session.get("pid"))
+            ):
+                session["state"] = "interrupted"
+            shown.append(session)
+        return shown
+
+    def sessions_line(self) -> str:
+        """One line: how many sessions ended how, and the last one."""
+        sessions = self.sessions()
+        if not sessions:
+            return "no session yet"
+        states = [str(s.get("state", "ended")) for s in sessions]  # older manifests: no state
+        tally = ", ".join(f"{states.count(s)} {s}" for s in dict.fromkeys(states))
+        last = sessions[-1]
+        stored = last.get("runs_stored")
+        return (
+            f"{len(sessions)} session{'s' if len(sessions) > 1 else ''} ({tally}); the last "
+            f"started {last.get('started', '?')}, {states[-1]}"
+            + (f", {stored} runs stored" if isinstance(stored, int) else "")
+        )
 
     @staticmethod
     def _counts(runs: list[Run], done: set[int], failed: set[int]) -> dict[str, int]:
