@@ -338,8 +338,11 @@ def _stop_once_on_signal() -> Iterator[list[int]]:
     try:
         yield received
     finally:
-        for sig, handler in before.items():
-            signal.signal(sig, handler)
+        # Once stopping, keep ignoring: a second press after this block but before the process
+        # has exited would otherwise meet Python's own handler and kill it with the raw signal.
+        if not received:
+            for sig, handler in before.items():
+                signal.signal(sig, handler)
 
 
 def main(argv: list[str] | None = None) -> int:
