@@ -44,7 +44,8 @@ def wheel_and_site(tmp_path_factory) -> tuple[Path, Path]:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     for package in PACKAGES:
         shutil.copytree(ROOT / package, source / package, ignore=ignore)
-    for name in ("pyproject.toml", "README.md", "LICENSE"):
+    (source / "docs").mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE", "docs/ODD.md"):
         shutil.copy2(ROOT / name, source / name)
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input", "-q"]
     # The test process's own sys.path (setuptools included) reaches the build backend.
@@ -71,9 +72,13 @@ def test_wheel_carries_every_file_the_code_reads(wheel_and_site):
     missing = [
         f"experiments/bundled/{n}" for n in BUNDLED if f"experiments/bundled/{n}" not in names
     ]
-    missing += [n for n in ("dashboards/about.md", "dashboards/keys.vue") if n not in names]
+    read_beside = ("dashboards/about.md", "dashboards/keys.vue", "dashboards/docs/ODD.md")
+    missing += [n for n in read_beside if n not in names]
+    # The package list is written out in pyproject.toml: a new module or subpackage must join it.
+    modules = {p.relative_to(ROOT).as_posix() for k in PACKAGES for p in (ROOT / k).rglob("*.py")}
+    missing += sorted(modules - names)
     assert not missing, f"the wheel lacks {missing}"
-    assert not any(n.startswith("tests/") for n in names)
+    assert not any(n.startswith(("tests/", "docs/")) for n in names)
 
 
 def test_wheel_metadata_declares_the_command_extras_and_licence(wheel_and_site):
@@ -100,20 +105,24 @@ def test_wheel_metadata_declares_the_command_extras_and_licence(wheel_and_site):
 def test_installed_wheel_works_outside_the_checkout(wheel_and_site, tmp_path):
     _, site = wheel_and_site
     env = _quiet_env(PYTHONPATH=str(site))
-    # Every package comes from the installed wheel, not from this checkout or an editable install.
+    # Every package comes from the installed wheel, not from this checkout or an editable install;
+    # the dashboard's ODD tab reads the copy the wheel carries.
     where = _run(
         [
             sys.executable,
             "-c",
-            "import sim, experiments, experiments.lab, dashboards.app; "
-            "print(sim.__file__, experiments.__file__, dashboards.app.__file__, sep='\\n')",
+            "import sim, experiments, experiments.lab, dashboards.app as app; "
+            "print(sim.__file__, experiments.lab.__file__, app.__file__, app.ODD, sep='\\n')",
         ],
         tmp_path,
         env,
     )
     assert where.returncode == 0, where.stderr
-    for path in where.stdout.split():
-        assert Path(path).is_relative_to(site), path
+    paths = [Path(line) for line in where.stdout.splitlines()]
+    assert len(paths) == 4, where.stdout
+    for path in paths:
+        assert path.is_relative_to(site), path
+    assert paths[-1] == site / "dashboards" / "docs" / "ODD.md"
 
     listed = _run([sys.executable, "-m", "experiments", "list"], tmp_path, env)
     assert listed.returncode == 0, listed.stderr
