@@ -1,18 +1,21 @@
 # Accountability Lab: set-up, main job and tests.
 #   make run    builds .venv on first use, then serves the dashboard on http://localhost:8765
 #   make test   builds .venv on first use, then runs the whole test suite
+#   make test-fast   the inner loop: every test except the slow pattern tests and the browser tests
 #   make run HOST=0.0.0.0   serves a room on the local network (learners use http://THIS-IP:8765)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT := out
-HOST ?= localhost
+# ':=' and not '?=': only the make command line can change the address. Shells and users export
+# HOST for other reasons, and an exported HOST=0.0.0.0 must not serve the dashboard to the network.
+HOST := localhost
 PORT ?= 8765
 # No outside requests: Solara's JavaScript comes from solara-assets, telemetry is off.
 export SOLARA_TELEMETRY_MIXPANEL_ENABLE := False
 
-.PHONY: run compare test lint format clean
+.PHONY: run compare test test-fast lint format clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null || { \
@@ -22,7 +25,6 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	$(BIN)/python -m pip install --quiet --no-deps solara-assets==1.58.2
 	@touch $(STAMP)
 
 run: $(STAMP)
@@ -33,6 +35,9 @@ compare: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n auto
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n auto -m "not slow and not browser"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -27,7 +27,11 @@ from dashboards.twin import Twin
 from sim.params import PARAMS, ParamError
 
 HERE = Path(__file__).resolve().parent
-ODD = HERE.parent / "docs" / "ODD.md"
+# An installed wheel carries the ODD as dashboards/docs/ODD.md; a checkout has it in docs/.
+ODD = next(
+    (p for p in (HERE / "docs" / "ODD.md", HERE.parent / "docs" / "ODD.md") if p.is_file()),
+    HERE.parent / "docs" / "ODD.md",
+)
 CONTROLS = [
     "incentive_strength",
     "audit_rate",
