@@ -1,6 +1,7 @@
-"""Command line: ``python -m sim run | compare | params | limit``.
+"""Command line of the Accountability Lab model: run, compare, params, limit.
 
-Bad input stops with one line naming the problem and what is allowed, and exit status 2.
+Bad input stops with one line naming the problem and what is allowed, and exit status 2; a refused
+run creates nothing, and a result file is written whole or not at all.
 """
 
 from __future__ import annotations
@@ -9,12 +10,22 @@ import argparse
 import json
 import os
 import sys
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
 from sim.files import atomic_write, check_writable
-from sim.params import PARAMS, REGIME_NAMES, ParamError, parse_assignment, validate
+from sim.params import (
+    MAX_STEPS,
+    PARAMS,
+    REGIME_NAMES,
+    ParamError,
+    check_run,
+    parse_assignment,
+    validate,
+)
 
 SUMMARY = [
     "measured_performance",
@@ -30,6 +41,9 @@ SUMMARY = [
 ]
 
 
+STEPS_WHY = ": every week's row is kept in memory"
+
+
 class UsageError(Exception):
     """A bad command line; the message is one line."""
 
@@ -39,14 +53,17 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _count(low: int):
+def _count(low: int, high: int | None = None, why: str = ""):
     def parse(text: str) -> int:
+        shown = text if len(text) <= 24 else text[:20] + "..."  # one line, even for 10**30
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+            raise argparse.ArgumentTypeError(f"{shown!r} is not a whole number") from None
         if value < low:
-            raise argparse.ArgumentTypeError(f"{value} is below {low}")
+            raise argparse.ArgumentTypeError(f"{shown} is below {low}")
+        if high is not None and value > high:
+            raise argparse.ArgumentTypeError(f"{shown} is above {high:,}{why}")
         return value
 
     return parse
@@ -62,11 +79,19 @@ def _share(text: str) -> float:
     return value
 
 
-def _params(assignments: list[str]) -> dict:
-    given = dict(parse_assignment(a) for a in assignments)
+def _params(assignments: list[str], steps: int, worker_rows: bool = False) -> dict:
+    """The ``--set`` values, checked against each other and against the length of the run."""
+    pairs = [parse_assignment(a) for a in assignments]
+    repeated = [name for name, times in Counter(name for name, _ in pairs).items() if times > 1]
+    if repeated:
+        values = " and ".join(value for name, value in pairs if name == repeated[0])
+        raise ParamError(
+            f"--set {repeated[0]} is given more than once ({values}): give each parameter once"
+        )
+    given = dict(pairs)
     if "regime" in given:
         raise ParamError("set the regime with --regime, not --set regime=...")
-    validate(given)  # fail before any run starts
+    check_run(validate(given), steps, worker_rows)  # fail before any run starts
     return given
 
 
@@ -75,12 +100,20 @@ def _suffix(path: str | None, allowed: tuple[str, ...], flag: str) -> None:
         raise UsageError(f"{flag} {path!r}: the file name must end in {' or '.join(allowed)}")
 
 
+def _write(path: str, write: Callable[[str], object]) -> None:
+    """Write atomically; a failure (a full disk, say) is one line naming the file."""
+    try:
+        atomic_write(path, write)
+    except OSError as err:
+        raise UsageError(f"cannot write {path!r}: {err.strerror or err}") from None
+
+
 def _write_table(df: pd.DataFrame, path: str) -> None:
     """Write CSV or Parquet by suffix, atomically: a reader never sees half a file."""
     if Path(path).suffix.lower() == ".parquet":
-        atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False))
+        _write(path, lambda tmp: df.to_parquet(tmp, index=False))
     else:
-        atomic_write(path, lambda tmp: df.to_csv(tmp, index=False))
+        _write(path, lambda tmp: df.to_csv(tmp, index=False))
 
 
 def _writable(*paths: str | None) -> None:
@@ -106,19 +139,27 @@ def cmd_run(args) -> int:
 
     _suffix(args.out, (".csv", ".parquet"), "--out")
     _suffix(args.workers_out, (".csv", ".parquet"), "--workers-out")
+    params = _params(args.set, args.steps, worker_rows=args.workers_out is not None)
     _writable(args.out, args.workers_out)
-    params = _params(args.set)
     model = AccountabilityModel(
         rng=args.seed, regime=args.regime, worker_rows=args.workers_out is not None, **params
     )
     for _ in range(args.steps):
         model.step()
     df = model.frame()
+    written = []
     if args.out:
         _write_table(df, args.out)
+        written.append(f"wrote {len(df)} weeks of the {args.regime} regime to {args.out}")
     if args.workers_out:
-        _write_table(model.worker_frame(), args.workers_out)
+        workers = model.worker_frame()
+        _write_table(workers, args.workers_out)
+        reviews = workers["step"].nunique() if len(workers) else 0
+        written.append(
+            f"wrote {len(workers)} worker rows from {reviews} reviews to {args.workers_out}"
+        )
     print(df[SUMMARY].iloc[-1].to_string(float_format=lambda x: f"{x:.3f}"))
+    print("\n".join(written) or "nothing written: give --out FILE.csv or .parquet to keep the rows")
     return 0
 
 
@@ -128,8 +169,8 @@ def cmd_compare(args) -> int:
     from sim.plots import compare_figure
 
     _suffix(args.out, (".png", ".svg", ".pdf"), "--out")
+    params = _params(args.set, args.steps)
     _writable(args.out)
-    params = _params(args.set)
     frames = {r: run(r, steps=args.steps, seed=args.seed, **params) for r in args.regimes}
     print(f"Week {args.steps}, seed {args.seed}, same citizens and shocks in every regime:")
     print(_summary(frames).to_string(float_format=lambda x: f"{x:.3f}"))
@@ -139,10 +180,8 @@ def cmd_compare(args) -> int:
             f"Same service, same citizens, same luck (seed {args.seed}): "
             + " vs ".join(args.regimes),
         )
-        atomic_write(
-            args.out, lambda tmp: fig.savefig(tmp, dpi=110, format=Path(args.out).suffix[1:])
-        )
-        print(f"figure written to {args.out}")
+        _write(args.out, lambda tmp: fig.savefig(tmp, dpi=110, format=Path(args.out).suffix[1:]))
+        print(f"wrote {args.steps} weeks × {len(frames)} regimes as a figure to {args.out}")
     return 0
 
 
@@ -192,7 +231,9 @@ def parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run one regime and write its weekly rows")
     run.add_argument("--regime", choices=REGIME_NAMES, default="outcomes")
-    run.add_argument("--steps", type=_count(1), default=104, help="weeks (default 104)")
+    run.add_argument(
+        "--steps", type=_count(1, MAX_STEPS, STEPS_WHY), default=104, help="weeks (default 104)"
+    )
     run.add_argument("--seed", type=_count(0), default=0)
     run.add_argument("--set", **sets)
     run.add_argument("--out", help="weekly rows, .csv or .parquet")
@@ -201,7 +242,7 @@ def parser() -> argparse.ArgumentParser:
 
     cmp_ = sub.add_parser("compare", help="outcomes vs learning from one seed, figure and table")
     cmp_.add_argument("--seed", type=_count(0), default=0)
-    cmp_.add_argument("--steps", type=_count(1), default=104)
+    cmp_.add_argument("--steps", type=_count(1, MAX_STEPS, STEPS_WHY), default=104)
     cmp_.add_argument("--set", **sets)
     cmp_.add_argument(
         "--regimes", nargs="+", choices=REGIME_NAMES, default=["outcomes", "learning"]
@@ -216,7 +257,7 @@ def parser() -> argparse.ArgumentParser:
     lim = sub.add_parser("limit", help="the multitask principal-agent limiting case")
     lim.add_argument("--alignment", type=float, required=True, help="cos(theta), 0 to 1")
     lim.add_argument("--incentive", type=_share, required=True, help="b, 0 to 2")
-    lim.add_argument("--steps", type=_count(1), default=4)
+    lim.add_argument("--steps", type=_count(1, MAX_STEPS, STEPS_WHY), default=4)
     lim.add_argument("--seed", type=_count(0), default=0)
     lim.set_defaults(func=cmd_limit)
     return top

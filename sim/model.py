@@ -39,6 +39,21 @@ STREAMS = (
 )
 
 
+_SEED_OBJECTS = (np.random.SeedSequence, np.random.Generator, np.random.BitGenerator)
+
+
+def _seed_sequence(rng: Any) -> np.random.SeedSequence:
+    """The SeedSequence the model's streams are spawned from, leaving ``rng`` itself unspawned."""
+    if isinstance(rng, np.random.SeedSequence):
+        # A copy: spawning from the caller's own would give the next model different streams.
+        return np.random.SeedSequence(rng.entropy, spawn_key=rng.spawn_key, pool_size=rng.pool_size)
+    if isinstance(rng, np.random.BitGenerator):
+        rng = np.random.Generator(rng)
+    if isinstance(rng, np.random.Generator):
+        return np.random.SeedSequence(rng.integers(0, 2**63, size=4).tolist())
+    return np.random.SeedSequence(int(rng))
+
+
 class AccountabilityModel(mesa.Model):
     """The service, its people and its accountability regime.
 
@@ -46,9 +61,12 @@ class AccountabilityModel(mesa.Model):
     (``python -m sim params`` lists them).
 
     Args:
-        rng: Seed of the run. Each stochastic process (citizens' lives, the economy, outcome luck,
-            workers' choices, ...) draws from its own stream spawned from it, so two regimes run
-            with one seed face the same citizens and the same shocks.
+        rng: Seed of the run, as Mesa accepts it: an int, a ``numpy.random.SeedSequence``, a
+            ``numpy.random.Generator`` (or BitGenerator), or None for a fresh seed. Each stochastic
+            process (citizens' lives, the economy, outcome luck, workers' choices, ...) draws from
+            its own stream spawned from it, so two regimes run with one seed face the same citizens
+            and the same shocks. An int ``n`` and ``SeedSequence(n)`` give the same run; a
+            Generator is drawn from, so passing the same one twice gives two different runs.
         worker_rows: Also record one row per worker at each review.
         **params: Model parameters, validated against sim.params.
 
@@ -56,13 +74,24 @@ class AccountabilityModel(mesa.Model):
         sim.params.ParamError: A parameter is unknown or out of range.
     """
 
-    def __init__(self, *, rng: int | None = None, worker_rows: bool = False, **params: Any):
+    def __init__(
+        self,
+        *,
+        rng: int
+        | np.random.SeedSequence
+        | np.random.Generator
+        | np.random.BitGenerator
+        | None = None,
+        worker_rows: bool = False,
+        **params: Any,
+    ):
         if rng is None:
             rng = int(np.random.SeedSequence().generate_state(1)[0])
-        self.seed = int(rng)  # NumPy integers (e.g. read back from Parquet) are welcome too
-        super().__init__(rng=self.seed)
+        seq = _seed_sequence(rng)
+        # The int seed where there is one (NumPy integers, e.g. read back from Parquet, too).
+        self.seed: int | None = None if isinstance(rng, _SEED_OBJECTS) else int(rng)
+        super().__init__(rng=self.seed if self.seed is not None else seq)
         self.p = validate(params)
-        seq = np.random.SeedSequence(self.seed)
         self.streams = dict(
             zip(STREAMS, (np.random.default_rng(s) for s in seq.spawn(len(STREAMS))), strict=True)
         )

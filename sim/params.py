@@ -229,6 +229,67 @@ PARAMS: dict[str, Param] = {p.name: p for p in [
 # fmt: on
 
 
+# Mesa's DataCollector holds every row until the run ends. Measured on Mesa 3.5 (see
+# tests/test_cli_input.py): about 1.1 kB per weekly row while collecting plus 0.25 kB in the
+# returned table, and about 0.4 kB per worker row all told.
+WEEK_ROW_BYTES = 1_400
+WORKER_ROW_BYTES = 400
+# What the rows of one run may take: leaves room for the model itself (0.3 GB at the largest
+# sizes) on an 8 GB laptop.
+ROWS_MEMORY_BYTES = 2 * 1024**3
+# 1.4 GB of weekly rows, about 25 minutes at the default sizes; a million weeks is 19,000 years.
+MAX_STEPS = 1_000_000
+# Parameters that name a week of the run, 0 meaning never.
+WEEK_PARAMS = ("switch_step", "shift_step")
+
+
+def unknown_name_message(name: str) -> str:
+    """One line for a parameter name that is not declared, with the closest declared names.
+
+    Args:
+        name: The name as the user wrote it (``--set``, an experiment file, ...).
+
+    Returns:
+        The message, e.g. ``unknown parameter 'ratchett': did you mean 'ratchet'? ...``.
+    """
+    close = difflib.get_close_matches(name, PARAMS, n=3)
+    hint = f"did you mean {' or '.join(map(repr, close))}? " if close else ""
+    return f"unknown parameter {name!r}: {hint}run 'python -m sim params' for the list"
+
+
+def check_run(values: dict[str, Any], steps: int, worker_rows: bool = False) -> None:
+    """Check that a run of ``steps`` weeks fits in memory and reaches the weeks it is given.
+
+    Args:
+        values: Every parameter, as returned by ``validate``.
+        steps: Weeks the run will last.
+        worker_rows: Whether one row per worker is kept at each review.
+
+    Raises:
+        ParamError: One line naming the problem and what is allowed.
+    """
+    if not 1 <= steps <= MAX_STEPS:
+        raise ParamError(
+            f"steps={steps} is out of range: use a whole number from 1 to {MAX_STEPS:,} "
+            "(every week's row is kept in memory)"
+        )
+    for name in WEEK_PARAMS:
+        if values[name] > steps:
+            raise ParamError(
+                f"{name}={values[name]} is after the last week of a {steps}-week run: "
+                f"use 1 to {steps}, or 0 for never"
+            )
+    if worker_rows:
+        rows = steps // values["review_period"] * values["n_workers"]
+        fit = ROWS_MEMORY_BYTES // WORKER_ROW_BYTES
+        if rows > fit:
+            raise ParamError(
+                f"{rows:,} worker rows ({steps} weeks, review_period={values['review_period']}, "
+                f"n_workers={values['n_workers']}) do not fit in memory: at most {fit:,}; "
+                "use fewer weeks or workers, or a longer review_period"
+            )
+
+
 def defaults() -> dict[str, Any]:
     """Every parameter at its default."""
     return {name: p.default for name, p in PARAMS.items()}
@@ -247,11 +308,7 @@ def coerce(name: str, value: Any) -> Any:
         ParamError: An unknown name, or a value of the wrong type or out of range.
     """
     if name not in PARAMS:
-        close = difflib.get_close_matches(str(name), list(PARAMS), n=1)
-        guess = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ParamError(
-            f"unknown parameter {name!r}{guess}: run 'python -m sim params' for the list"
-        )
+        raise ParamError(unknown_name_message(name))
     return PARAMS[name].coerce(value)
 
 

@@ -139,7 +139,7 @@ outputs = ["gaming_gap", "wellbeing"]
     expected = [
         "unknown key 'stpes' (did you mean 'steps'?)",
         "replications=0",
-        "unknown parameter 'incentive_strenght' (did you mean 'incentive_strength'?)",
+        "unknown parameter 'incentive_strenght': did you mean 'incentive_strength'?",
         "audit_rate=3 is out of range",
         "'wellbeing' is not an output",
     ]
