@@ -10,6 +10,7 @@ one line and status 1 (``--traceback`` shows where).
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import signal
 import sys
@@ -89,7 +90,11 @@ def estimated_seconds(exp: Experiment, workers: int, per_agent_week: float) -> f
     from sim.params import SIZES, defaults
 
     every = defaults()
-    design = points(exp)
+    if exp.sampler:  # the sample's mean sizes, without drawing it (SALib is an extra)
+        middles = {name: sum(bounds) / 2 for name, bounds in exp.sampler["bounds"].items()}
+        design = [{**exp.base, **middles}]
+    else:
+        design = points(exp)
     population = sum(sum({**every, **p}[k] for k in SIZES) for p in design) / len(design)
     run_seconds = per_agent_week * exp.steps * population
     return exp.n_runs * run_seconds / max(1, min(workers, exp.n_runs))
@@ -366,6 +371,9 @@ def _main(argv: list[str] | None) -> int:
     except (UsageError, ExecutorError) as err:
         _say(f"error: {err}")
         return 2
+    except BrokenPipeError:  # the reader went away (`list | head`): nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as err:  # an unwritable --out, a full disk: say so, no traceback
         _say(f"error: {err}")
         return 2

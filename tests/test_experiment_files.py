@@ -1,6 +1,9 @@
 """Experiment files that are wrong, unsafe or mistyped: what the command line does with them."""
 
 import json
+import os
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -232,3 +235,19 @@ def test_a_refused_run_creates_no_folder(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr("experiments.sweep.executor", refuse)
     status, _, _ = run_main(capsys, "run", small, "--out", held)
     assert status == 2 and everything_in(held) >= before and list((held / "parts").iterdir())
+
+
+def test_a_reader_that_goes_away_is_not_an_error(tmp_path):
+    # `python -m experiments list | head -1`: the pipe closes before the listing ends.
+    listing = subprocess.Popen(
+        [sys.executable, "-m", "experiments", "list"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},  # each line written as it is printed
+    )
+    listing.stdout.readline()
+    listing.stdout.close()
+    assert listing.wait(timeout=120) == 0
+    assert listing.stderr.read() == ""

@@ -145,7 +145,7 @@ def test_finished_runs_are_on_disk_within_the_flush_interval_in_few_parts(tmp_pa
         return path
 
     monkeypatch.setattr(Store, "write_part", watched)
-    sweep(parse(text), str(out), "sequential", chunk=1)  # default batch_rows: time decides
+    sweep(parse(text, allow_model_code=True), str(out), "sequential", chunk=1)  # time decides
     elapsed = time.monotonic() - started
     assert experiments.load(out).run_id.nunique() == 18
     first_at, first_runs = stored_at_start[0]
