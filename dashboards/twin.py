@@ -116,7 +116,7 @@ class Twin:
     def week(self) -> int:
         """Weeks simulated so far."""
         with self.lock:
-            return self.models["left"].steps
+            return self.models["left"].week
 
     def step(self, weeks: int = 1, generation: int | None = None) -> bool:
         """Advance both sides together.

@@ -91,6 +91,8 @@ class AccountabilityModel(mesa.Model):
         # The int seed where there is one (NumPy integers, e.g. read back from Parquet, too).
         self.seed: int | None = None if isinstance(rng, _SEED_OBJECTS) else int(rng)
         super().__init__(rng=self.seed if self.seed is not None else seq)
+        # Our own clock: Mesa 4 removes ``Model.steps`` and its ``time`` is a float.
+        self.week: int = 0
         self.p = validate(params)
         self.streams = dict(
             zip(STREAMS, (np.random.default_rng(s) for s in seq.spawn(len(STREAMS))), strict=True)
@@ -132,7 +134,8 @@ class AccountabilityModel(mesa.Model):
     def step(self) -> None:
         """One week in the life of the service."""
         p, s = self.p, self.streams
-        week = self.steps
+        self.week += 1
+        week = self.week
         if week == p["switch_step"]:
             self.switch_regime(p["switch_to"])
         if week == p["shift_step"]:
