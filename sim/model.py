@@ -21,7 +21,7 @@ from sim.agents import Citizen, Manager
 from sim.citizens import VALUES_AFTER, VALUES_BEFORE, Citizens
 from sim.managers import Teams
 from sim.measures import Measure, measure
-from sim.params import PARAMS, validate
+from sim.params import DEFAULT_STEPS, PARAMS, validate
 from sim.regimes import PRESETS, Levers, Regime
 from sim.workers import Workers
 
@@ -210,7 +210,12 @@ def _signature() -> inspect.Signature:
 AccountabilityModel.__init__.__signature__ = _signature()
 
 
-def run(regime: str = "outcomes", steps: int = 104, seed: int = 0, **params: Any):
+def run(
+    regime: str = PARAMS["regime"].default,
+    steps: int = DEFAULT_STEPS,
+    seed: int = 0,
+    **params: Any,
+):
     """Run the model and return one row per week.
 
     Args:
