@@ -21,6 +21,7 @@ from playwright.sync_api import sync_playwright
 from dashboards.live import LiveCharts, LivePicture
 from dashboards.serve import CHROMIUM, CHROMIUM_ARGS, open_page, server, wait_week, week
 from dashboards.twin import Twin
+from sim.params import DEFAULT_STEPS
 
 
 def _rss_mib(pid: int) -> float:
@@ -38,7 +39,7 @@ def _ms(xs: list[float]) -> str:
     )
 
 
-def step_redraw(weeks: int = 104) -> list[float]:
+def step_redraw(weeks: int = DEFAULT_STEPS) -> list[float]:
     """Seconds for each week's step of both models plus both redraws."""
     twin = Twin()
     charts, picture = LiveCharts(list(twin.frames())), LivePicture(twin)

@@ -31,7 +31,7 @@ def np_chart(model: RedBeadModel) -> bytes:
     # In time order, as the foreman saw them: day by day, each worker in turn.
     counts = [
         (f"{w.name[:3]}\nd{day + 1}", w.counts[day])
-        for day in range(model.steps)
+        for day in range(model.day)
         for w in model.workers
         if day < len(w.counts)
     ]
@@ -60,9 +60,9 @@ def RedBeads():
     day = solara.use_reactive(0)
 
     def next_day():
-        if model.steps < model.days:
+        if model.day < model.days:
             model.step()
-            day.value = model.steps
+            day.value = model.day
 
     def new_experiment():
         seed.value += 1

@@ -13,11 +13,10 @@ import solara
 from matplotlib.figure import Figure
 
 from dashboards.charts import png
-from dashboards.twin import check_seed
 from sim.model import run
-from sim.params import ParamError
+from sim.params import DEFAULT_STEPS, ParamError, check_seed
 
-WEEKS = 104
+WEEKS = DEFAULT_STEPS
 RED, GREEN = "#c0392b", "#2e8b57"  # kept measure, replacement
 LAST = 13  # the figures are means over the last quarter of the run
 OPTIONS: dict[str, dict] = {

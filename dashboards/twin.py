@@ -15,34 +15,12 @@ from typing import Any
 import pandas as pd
 
 from sim.model import AccountabilityModel
-from sim.params import ParamError, validate
+from sim.params import MAX_SEED as MAX_SEED  # the seed's bound, for the pages that show it
+from sim.params import check_seed, validate
+from sim.regimes import COMPARED
 
 SIDES = ("left", "right")
-DEFAULT_REGIMES = {"left": "outcomes", "right": "learning"}
-# NumPy takes any non-negative integer, but a seed is typed into a browser box and written to
-# CSV: 32 bits keep it exact everywhere (JavaScript numbers lose integers above 2**53).
-MAX_SEED = 2**32 - 1
-
-
-def check_seed(seed: Any) -> int:
-    """Return ``seed`` as an int, or raise ParamError with a one-line message.
-
-    Args:
-        seed: A seed typed by the user (any integer-like value).
-
-    Returns:
-        The seed as a Python int.
-
-    Raises:
-        ParamError: The seed is not a whole number from 0 to MAX_SEED.
-    """
-    allowed = f"use a whole number from 0 to {MAX_SEED}"
-    if isinstance(seed, bool) or not hasattr(seed, "__index__"):
-        raise ParamError(f"seed={seed!r} is not a whole number: {allowed}")
-    seed = int(seed)
-    if not 0 <= seed <= MAX_SEED:
-        raise ParamError(f"seed={seed} is out of range: {allowed}")
-    return seed
+DEFAULT_REGIMES = dict(zip(SIDES, COMPARED, strict=True))
 
 
 @dataclass
@@ -116,7 +94,7 @@ class Twin:
     def week(self) -> int:
         """Weeks simulated so far."""
         with self.lock:
-            return self.models["left"].steps
+            return self.models["left"].week
 
     def step(self, weeks: int = 1, generation: int | None = None) -> bool:
         """Advance both sides together.

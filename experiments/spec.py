@@ -23,7 +23,17 @@ from pathlib import Path
 from typing import Any
 
 from sim.metrics import COLUMNS
-from sim.params import PARAMS, REGIME_NAMES, SIZES, ParamError, coerce, validate
+from sim.params import (
+    DEFAULT_STEPS,
+    PARAMS,
+    REGIME_NAMES,
+    SIZES,
+    ParamError,
+    check_seed,
+    coerce,
+    validate,
+)
+from sim.regimes import COMPARED
 
 # A sweep beyond this is almost always a slip (a step of 1e-6, n = 2**30) that would only fail
 # hours later, out of memory; split a genuinely larger study into several experiments.
@@ -348,7 +358,7 @@ def _name(raw: dict, source: str) -> str:
 
 
 def _regimes(raw: dict, source: str) -> tuple[str, ...]:
-    regimes = raw.get("regimes", ["outcomes", "learning"])
+    regimes = raw.get("regimes", list(COMPARED))
     if (
         not isinstance(regimes, list)
         or not regimes
@@ -411,11 +421,16 @@ def parse(text: str, source: str = "experiment", *, allow_model_code: bool = Fal
     with problems.collect():
         regimes = _regimes(raw, source)
     ints = {}
-    for key, default, low in (("replications", 4, 1), ("steps", 104, 1), ("seed", 0, 0)):
+    for key, default, low in (("replications", 4, 1), ("steps", DEFAULT_STEPS, 1)):
         value = raw.get(key, default)
         if not _whole(value, low):
             problems.add(f"{source}: {key}={value!r}: use a whole number >= {low}")
         ints[key] = value
+    ints["seed"] = raw.get("seed", 0)
+    try:
+        check_seed(ints["seed"])  # the one rule for seeds, as the CLI and dashboard apply it
+    except ParamError as err:
+        problems.add(f"{source}: {err}")
     record = raw.get("record", "final")
     if record not in ("final", "every") and not _whole(record, 1):
         problems.add(f"{source}: record={record!r}: use 'final', 'every' or a whole number k >= 1")

@@ -18,14 +18,17 @@ import pandas as pd
 
 from sim.files import atomic_write, check_writable
 from sim.params import (
+    DEFAULT_STEPS,
     MAX_STEPS,
     PARAMS,
     REGIME_NAMES,
     ParamError,
     check_run,
+    check_seed,
     parse_assignment,
     validate,
 )
+from sim.regimes import COMPARED
 
 SUMMARY = [
     "measured_performance",
@@ -67,6 +70,18 @@ def _count(low: int, high: int | None = None, why: str = ""):
         return value
 
     return parse
+
+
+def _seed(text: str) -> int:
+    """A seed from the command line, by the one rule for seeds (sim.params.check_seed)."""
+    try:
+        value: int | str = int(text)
+    except ValueError:
+        value = text  # check_seed names it as not a whole number
+    try:
+        return check_seed(value)
+    except ParamError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _share(text: str) -> float:
@@ -232,21 +247,22 @@ def parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run one regime and write its weekly rows")
     run.add_argument("--regime", choices=REGIME_NAMES, default="outcomes")
     run.add_argument(
-        "--steps", type=_count(1, MAX_STEPS, STEPS_WHY), default=104, help="weeks (default 104)"
+        "--steps",
+        type=_count(1, MAX_STEPS, STEPS_WHY),
+        default=DEFAULT_STEPS,
+        help=f"weeks (default {DEFAULT_STEPS})",
     )
-    run.add_argument("--seed", type=_count(0), default=0)
+    run.add_argument("--seed", type=_seed, default=0)
     run.add_argument("--set", **sets)
     run.add_argument("--out", help="weekly rows, .csv or .parquet")
     run.add_argument("--workers-out", help="worker rows at each review, .csv or .parquet")
     run.set_defaults(func=cmd_run)
 
     cmp_ = sub.add_parser("compare", help="outcomes vs learning from one seed, figure and table")
-    cmp_.add_argument("--seed", type=_count(0), default=0)
-    cmp_.add_argument("--steps", type=_count(1, MAX_STEPS, STEPS_WHY), default=104)
+    cmp_.add_argument("--seed", type=_seed, default=0)
+    cmp_.add_argument("--steps", type=_count(1, MAX_STEPS, STEPS_WHY), default=DEFAULT_STEPS)
     cmp_.add_argument("--set", **sets)
-    cmp_.add_argument(
-        "--regimes", nargs="+", choices=REGIME_NAMES, default=["outcomes", "learning"]
-    )
+    cmp_.add_argument("--regimes", nargs="+", choices=REGIME_NAMES, default=list(COMPARED))
     cmp_.add_argument("--out", default=None, help="figure, .png, .svg or .pdf")
     cmp_.set_defaults(func=cmd_compare)
 
@@ -258,7 +274,7 @@ def parser() -> argparse.ArgumentParser:
     lim.add_argument("--alignment", type=float, required=True, help="cos(theta), 0 to 1")
     lim.add_argument("--incentive", type=_share, required=True, help="b, 0 to 2")
     lim.add_argument("--steps", type=_count(1, MAX_STEPS, STEPS_WHY), default=4)
-    lim.add_argument("--seed", type=_count(0), default=0)
+    lim.add_argument("--seed", type=_seed, default=0)
     lim.set_defaults(func=cmd_limit)
     return top
 

@@ -85,7 +85,7 @@ def step_row(model: AccountabilityModel) -> dict:
     staff_time = budget * (len(workers.skill) + len(model.managers))
     holding = workers.accountability_time.sum() + model.teams.manager_time.sum()
     return {
-        "step": model.steps,
+        "step": model.week,
         "regime": model.regime.name,
         "target": float(np.mean(workers.target)) if levers.has_target else float("nan"),
         "measured_performance": float(recorded),
@@ -147,7 +147,7 @@ def worker_rows(model: AccountabilityModel) -> list[dict]:
     measured, true = workers.measured_sum / weeks, workers.true_sum / weeks
     return [
         {
-            "step": model.steps,
+            "step": model.week,
             "worker_id": workers.agent[i].unique_id,
             "team": int(workers.team[i]),
             "measured_performance": float(measured[i]),

@@ -21,7 +21,7 @@ from sim.agents import Citizen, Manager
 from sim.citizens import VALUES_AFTER, VALUES_BEFORE, Citizens
 from sim.managers import Teams
 from sim.measures import Measure, measure
-from sim.params import PARAMS, validate
+from sim.params import DEFAULT_STEPS, PARAMS, validate
 from sim.regimes import PRESETS, Levers, Regime
 from sim.workers import Workers
 
@@ -91,6 +91,8 @@ class AccountabilityModel(mesa.Model):
         # The int seed where there is one (NumPy integers, e.g. read back from Parquet, too).
         self.seed: int | None = None if isinstance(rng, _SEED_OBJECTS) else int(rng)
         super().__init__(rng=self.seed if self.seed is not None else seq)
+        # Our own clock: Mesa 4 removes ``Model.steps`` and its ``time`` is a float.
+        self.week: int = 0
         self.p = validate(params)
         self.streams = dict(
             zip(STREAMS, (np.random.default_rng(s) for s in seq.spawn(len(STREAMS))), strict=True)
@@ -132,7 +134,8 @@ class AccountabilityModel(mesa.Model):
     def step(self) -> None:
         """One week in the life of the service."""
         p, s = self.p, self.streams
-        week = self.steps
+        self.week += 1
+        week = self.week
         if week == p["switch_step"]:
             self.switch_regime(p["switch_to"])
         if week == p["shift_step"]:
@@ -207,7 +210,12 @@ def _signature() -> inspect.Signature:
 AccountabilityModel.__init__.__signature__ = _signature()
 
 
-def run(regime: str = "outcomes", steps: int = 104, seed: int = 0, **params: Any):
+def run(
+    regime: str = PARAMS["regime"].default,
+    steps: int = DEFAULT_STEPS,
+    seed: int = 0,
+    **params: Any,
+):
     """Run the model and return one row per week.
 
     Args:

@@ -12,7 +12,10 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-REGIME_NAMES = ("outcomes", "learning", "none", "hybrid")
+from sim.regimes import PRESETS
+
+# The regime names are the presets' names (sim.regimes declares them), in their declared order.
+REGIME_NAMES = tuple(PRESETS)
 
 
 class ParamError(ValueError):
@@ -98,7 +101,7 @@ PARAMS: dict[str, Param] = {p.name: p for p in [
        source='Teams of ten.'),
     # --- regime ------------------------------------------------------------------------------------
     _P('regime', str, 'outcomes', unit='-', label='Regime', group='regime',
-       choices=('outcomes', 'learning', 'none', 'hybrid'),
+       choices=REGIME_NAMES,
        meaning='How the service is held to account: outcome targets, learning, none, or a hybrid of the first two.',
        source='The comparison the model exists for.'),
     _P('incentive_strength', float, 0.6, 0.0, 2.0, unit='stake per unit of measured performance', label='Incentive strength', group='regime',
@@ -219,7 +222,7 @@ PARAMS: dict[str, Param] = {p.name: p for p in [
        meaning='Week at which the regime switches (0: never).',
        source='Rebuilding a ship whilst sailing it.'),
     _P('switch_to', str, 'learning', unit='-', label='Switch to', group='timeline',
-       choices=('outcomes', 'learning', 'none', 'hybrid'),
+       choices=REGIME_NAMES,
        meaning='Regime to switch to at switch_step.',
        source='The move from targets to learning.'),
     _P('shift_step', int, 0, 0, 10000, unit='weeks', label='Shift week', group='timeline',
@@ -237,8 +240,13 @@ WORKER_ROW_BYTES = 400
 # What the rows of one run may take: leaves room for the model itself (0.3 GB at the largest
 # sizes) on an 8 GB laptop.
 ROWS_MEMORY_BYTES = 2 * 1024**3
+# Two years of weeks: long enough for targets to ratchet and workers to learn what pays.
+DEFAULT_STEPS = 104
 # 1.4 GB of weekly rows, about 25 minutes at the default sizes; a million weeks is 19,000 years.
 MAX_STEPS = 1_000_000
+# NumPy takes any non-negative integer, but a seed is typed into a browser box and written to
+# CSV: 32 bits keep it exact everywhere (JavaScript numbers lose integers above 2**53).
+MAX_SEED = 2**32 - 1
 # Parameters that name a week of the run, 0 meaning never.
 WEEK_PARAMS = ("switch_step", "shift_step")
 
@@ -288,6 +296,31 @@ def check_run(values: dict[str, Any], steps: int, worker_rows: bool = False) -> 
                 f"n_workers={values['n_workers']}) do not fit in memory: at most {fit:,}; "
                 "use fewer weeks or workers, or a longer review_period"
             )
+
+
+def check_seed(seed: Any) -> int:
+    """Return ``seed`` as an int, or raise ParamError with a one-line message.
+
+    The one rule for a seed a user gives (the CLIs, experiment files, the dashboard).
+
+    Args:
+        seed: A seed given by the user (any integer-like value; ``bool`` is not one).
+
+    Returns:
+        The seed as a Python int.
+
+    Raises:
+        ParamError: The seed is not a whole number from 0 to MAX_SEED.
+    """
+    allowed = f"use a whole number from 0 to {MAX_SEED}"
+    if isinstance(seed, bool) or not hasattr(seed, "__index__"):
+        shown = repr(seed) if len(repr(seed)) <= 40 else repr(seed)[:36] + "..."
+        raise ParamError(f"seed={shown} is not a whole number: {allowed}")
+    seed = int(seed)
+    if not 0 <= seed <= MAX_SEED:
+        shown = str(seed) if len(str(seed)) <= 40 else str(seed)[:36] + "..."  # one short line
+        raise ParamError(f"seed={shown} is out of range: {allowed}")
+    return seed
 
 
 def defaults() -> dict[str, Any]:

@@ -65,6 +65,8 @@ class RedBeadModel(mesa.Model):
         if not -0.9 < paddle_bias < 5:
             raise ValueError("paddle_bias must be above -0.9 and below 5")
         super().__init__(rng=rng)
+        # Our own clock: Mesa 4 removes ``Model.steps``.
+        self.day: int = 0
         # The bowl is an array of colours: 4,000 bead agents would add cost and nothing else.
         self.bowl = np.zeros(n_beads, dtype=bool)
         self.bowl[:n_red] = True
@@ -96,6 +98,7 @@ class RedBeadModel(mesa.Model):
 
     def step(self) -> None:
         """A day: everyone works, then the foreman judges the day's counts."""
+        self.day += 1
         active = [w for w in self.workers if w.status != "fired"]
         for worker in active:
             worker.work()
@@ -104,15 +107,15 @@ class RedBeadModel(mesa.Model):
         for w in active:
             if today[w.name] == best:
                 w.merit += 1
-                self.log.append(f"Day {self.steps}: merit award for {w.name} ({best} red)")
+                self.log.append(f"Day {self.day}: merit award for {w.name} ({best} red)")
             if today[w.name] == worst:
                 w.status = "probation" if w.status == "warned" else "warned"
-                self.log.append(f"Day {self.steps}: {w.name} {w.status} ({worst} red)")
-        if self.steps == self.fire_after:
+                self.log.append(f"Day {self.day}: {w.name} {w.status} ({worst} red)")
+        if self.day == self.fire_after:
             for w in active:
                 if w.status == "probation":
                     w.status = "fired"
-                    self.log.append(f"Day {self.steps}: {w.name} fired")
+                    self.log.append(f"Day {self.day}: {w.name} fired")
 
     def table(self) -> pd.DataFrame:
         """Red beads by worker and day (fired workers have no count after firing)."""

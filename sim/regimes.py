@@ -105,3 +105,5 @@ PRESETS: dict[str, Regime] = {
     "none": Regime("none", targets=0.0, learning=0.0),
     "hybrid": Regime("hybrid", targets=0.5, learning=0.5),
 }
+# The comparison the model exists for, and what is compared when nothing else is asked.
+COMPARED: tuple[str, str] = ("outcomes", "learning")

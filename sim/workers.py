@@ -162,7 +162,7 @@ class Workers:
         # Few arrive believing that bending the rules pays; peers and rewards teach the rest.
         self.belief[rows, 1] = rng.uniform(0.2, 1.0, count)
         self.belief[rows, 2] = rng.uniform(0.0, 0.8, count)
-        if model.steps and model.levers.has_target:
+        if model.week and model.levers.has_target:
             self.target[rows] = [np.mean(self.target[self.team == t]) for t in self.team[rows]]
         else:
             self.target[rows] = params["initial_target"]
