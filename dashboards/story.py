@@ -572,7 +572,7 @@ def StoryMode():
         unsafe_innerHTML=(
             f"{cue}<h1 style='font-size:2.2em;margin:0.3em 0'>{act.title}</h1>"
             f"<p>{story.narration()}</p>"
-            + (f"<ol style='font-size:0.8em'>{recap}</ol>" if recap else "")
+            + (f"<ol class='story-recap' style='font-size:0.8em'>{recap}</ol>" if recap else "")
             + f"<p style='color:#555'><i>Ask the room: {act.ask}</i></p>"
             f"<p style='font-size:0.6em;color:#777'>Act {shown.value + 1} of {len(ACTS)} · "
             f"week {story.twin.week} · seed {story.seed}</p>"
