@@ -300,7 +300,7 @@ ACTS: list[Act] = [
         ),
         ask="What would the board conclude from the red line?",
         point=(
-            "Targets arrive: reported results climbed fast, from {reported_before:.0%} to "
+            "Reported results climbed fast, from {reported_before:.0%} to "
             "{reported_after:.0%}, and that line was all the board could see."
         ),
     ),
@@ -316,10 +316,7 @@ ACTS: list[Act] = [
             "so results gather just above the line (bunching {bunching:+.0%})."
         ),
         ask="If you beat this year's target, what happens to next year's?",
-        point=(
-            "The ratchet: beating a target raised the next one, so results gathered just above "
-            "the line."
-        ),
+        point="Beating a target raised the next one, so results gathered just above the line.",
     ),
     Act(
         title="3. Under the bonnet",
@@ -342,7 +339,7 @@ ACTS: list[Act] = [
         ),
         ask="Which of these would the red service's figures ever show you?",
         point=(
-            "Under the bonnet: part of the climb was invented ({gap:.0%} of caseloads), and the "
+            "Part of the climb was invented ({gap:.0%} of caseloads), and the "
             "citizens hardest to help were parked. The figures could not show it."
         ),
     ),
@@ -362,7 +359,7 @@ ACTS: list[Act] = [
         ),
         ask="Who would you have fired, and would it have changed anything?",
         point=(
-            "Bad systems, not bad people: the league table barely followed skill (about "
+            "The league table barely followed skill (about "
             "{skill_share:.0%} of it), yet the people at its bottom were punished."
         ),
     ),
@@ -380,10 +377,7 @@ ACTS: list[Act] = [
             f"{GAINED}: " + "{wellbeing_switched:.2f} against {wellbeing_learning:.2f}."
         ),
         ask="What would you need to protect in the first six months of such a change?",
-        point=(
-            "Switch to learning: invented outcomes stopped at once; citizens' trust took a year "
-            "to come back."
-        ),
+        point="Invented outcomes stopped at once; citizens' trust took a year to come back.",
     ),
     Act(
         title="6. What counts as good changes",
@@ -400,10 +394,7 @@ ACTS: list[Act] = [
             "true outcomes teaches the new ones."
         ),
         ask="What in your own service would tell you that what counts as good has changed?",
-        point=(
-            "What counts as good changes: learning found out what now matters; the target kept "
-            "counting the old priorities."
-        ),
+        point="Learning found out what now matters; the target kept counting the old priorities.",
         clock=(
             "The clock goes back to week 0: same citizens, same luck, two fresh services, red "
             "under targets and blue under learning from the start. A year on, what counts as "
@@ -430,7 +421,7 @@ ACTS: list[Act] = [
         ),
         ask="Is there a part of your service where the measure really is the purpose?",
         point=(
-            "Where targets work: with a measure derived from purpose, simple needs alike from "
+            "With a measure derived from purpose, simple needs alike from "
             "person to person and workers who care little for the work, targets beat costly "
             "learning. It is a narrow place."
         ),
