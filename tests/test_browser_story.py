@@ -8,7 +8,7 @@ import os
 import pytest
 
 from dashboards.serve import CHROMIUM, CHROMIUM_ARGS, open_page, server
-from dashboards.story import ACTS
+from dashboards.story import ACTS, TITLE
 
 playwright = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extra")
 pytestmark = [
@@ -35,7 +35,7 @@ def _act(page, n: int) -> None:
 
 def test_story_advances_and_goes_back_with_the_keyboard(page):
     page.get_by_role("tab", name="Story").click()
-    title = page.get_by_text("A story in six acts")
+    title = page.get_by_text(TITLE)
     title.wait_for(timeout=20_000)
     title.click()  # focus leaves the tab bar, as when a trainer clicks the slide
     page.keyboard.press("Space")
@@ -51,16 +51,35 @@ def test_story_advances_and_goes_back_with_the_keyboard(page):
     _act(page, 1)
 
 
+def test_the_clock_cue_and_the_recap_are_on_screen(page):
+    page.get_by_role("tab", name="Story").click()
+    page.get_by_role("button", name="Start again").click()
+    title = page.get_by_text(TITLE)
+    title.wait_for(timeout=20_000)
+    title.click()
+    for n in range(1, 7):
+        page.keyboard.press("ArrowRight")
+        _act(page, n)
+    cue = page.locator(".story-clock")
+    assert cue.inner_text().startswith("⟲ The clock goes back to week 0")
+    assert cue.is_visible()
+    for n in range(7, len(ACTS) + 1):
+        page.keyboard.press("ArrowRight")
+        _act(page, n)
+    page.get_by_text(ACTS[-2].point[:25]).first.wait_for(timeout=20_000)
+    assert page.locator("ol.story-recap li").count() == len(ACTS) - 1  # one line per act before it
+
+
 def test_keys_do_nothing_while_another_tab_is_shown(page):
     page.get_by_role("tab", name="Story").click()
     page.get_by_role("button", name="Start again").click()
-    page.get_by_text("A story in six acts").wait_for(timeout=20_000)
+    page.get_by_text(TITLE).wait_for(timeout=20_000)
     page.get_by_role("tab", name="About").click()
     page.get_by_text("THINGS TO NOTICE").wait_for(timeout=20_000)
     page.get_by_text("THINGS TO NOTICE").click()
     page.keyboard.press("ArrowRight")
     page.get_by_role("tab", name="Story").click()
-    page.get_by_text("A story in six acts").wait_for(timeout=20_000)
+    page.get_by_text(TITLE).wait_for(timeout=20_000)
     assert page.get_by_text(ACTS[0].title, exact=True).count() == 0
 
 

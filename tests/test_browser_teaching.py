@@ -7,7 +7,7 @@ import os
 import pytest
 
 from dashboards.serve import CHROMIUM, CHROMIUM_ARGS, open_page, server
-from dashboards.story import ACTS
+from dashboards.story import ACTS, TITLE
 from dashboards.twin import MAX_SEED
 
 playwright = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extra")
@@ -42,7 +42,7 @@ def _act(page, n: int) -> None:
 
 def test_an_arrow_on_a_focused_slider_moves_the_slider_not_the_story(page):
     page.get_by_role("tab", name="Story").click()
-    title = page.get_by_text("A story in six acts")
+    title = page.get_by_text(TITLE)
     title.wait_for(timeout=20_000)
     title.click()
     page.keyboard.press("ArrowRight")

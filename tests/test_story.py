@@ -12,8 +12,19 @@ import ipywidgets as w
 import pytest
 import solara
 
+from dashboards.charts import GAINED, INDICATOR_REALLY, REPORTED
 from dashboards.replace import FIGURES, GiveUpAndReplace, runs, table
-from dashboards.story import ACTS, Story, StoryMode, act_figure
+from dashboards.scenarios import SCENARIOS
+from dashboards.story import (
+    ACTS,
+    RECAP,
+    TARGETS_WORK,
+    TITLE,
+    Story,
+    StoryMode,
+    act_figure,
+)
+from sim.params import validate
 
 GUIDE = (Path(__file__).parents[1] / "docs" / "masterclass.md").read_text()
 
@@ -36,7 +47,7 @@ def test_the_acts_run_in_order_on_the_story_clock(played):
     assert [t for t, _ in titles] == [a.title for a in ACTS]
     assert [int(t.split(".")[0]) for t, _ in titles] == list(range(1, len(ACTS) + 1))
     # targets arrive after a quiet quarter, the switch a year later, then two fresh services
-    assert [week for _, week in titles] == [39, 65, 65, 65, 117, 78]
+    assert [week for _, week in titles] == [39, 65, 65, 65, 117, 78, 104, 104]
 
 
 def test_every_figure_the_show_produces_is_quoted_in_the_guide_and_matches(played):
@@ -58,6 +69,8 @@ def test_the_story_says_what_each_act_is_for(played):
     assert f["gap_after"] == 0 and f["trust_switch"] < f["trust_6"] < f["trust_year"]  # act 5
     assert f["trust_year"] < f["trust_learning"]  # trust comes back slowly
     assert f["know_after_learning"] > f["know_after_targets"]  # act 6
+    assert f["fit_wellbeing_targets"] > f["fit_wellbeing_learning"]  # act 7: targets win here
+    assert f["fit_trust_targets"] > f["fit_trust_learning"]
 
 
 def test_going_back_replays_the_same_show(played):
@@ -83,6 +96,100 @@ def test_each_act_narrates_real_numbers_and_draws_its_charts():
         assert all(ax.lines for ax in axes), act.title
 
 
+def _figures():
+    story = Story()
+    while (act := story.advance()) is not None:
+        yield story, act, act_figure(story)
+
+
+def _dashed(fig) -> list[str]:
+    return [
+        line.get_label() for ax in fig.axes for line in ax.lines if line.get_linestyle() == "--"
+    ]
+
+
+def test_the_indicators_true_value_is_held_back_until_act_3():
+    dashed = {act.title: _dashed(fig) for _, act, fig in _figures()}
+    titles = [act.title for act in ACTS]
+    assert dashed[titles[0]] == [] and dashed[titles[1]] == []  # the board's view: reported only
+    assert dashed[titles[2]], "act 3 reveals the dashed line"
+    # ...named with the Compare tab's honest words, not "true"
+    assert all(label.endswith(INDICATOR_REALLY) for label in dashed[titles[2]])
+    legends = [
+        t.get_text() for _, _, fig in _figures() for ax in fig.axes for t in ax.get_legend().texts
+    ]
+    assert not any(t.endswith(": true") or t.endswith(": measured") for t in legends)
+    assert any(t.endswith(f": {REPORTED}") for t in legends)
+
+
+def test_wellbeing_charts_say_it_is_what_citizens_gained():
+    titles = [ax.get_title() for _, _, fig in _figures() for ax in fig.axes]
+    wellbeing = [t for t in titles if "wellbeing" in t.lower()]
+    assert wellbeing and all(GAINED in t.replace("\n", " ") for t in wellbeing)
+
+
+def test_every_story_axis_starts_at_zero():
+    for _, act, fig in _figures():
+        for ax in fig.axes:
+            bottom, top = ax.get_ylim()
+            assert bottom <= 0 < top, (act.title, ax.get_title(), bottom)
+            if bottom < 0:  # only a correlation goes below 0: its whole range, -1 to 1
+                assert (bottom, top) == (-1, 1), ax.get_title()
+
+
+def test_story_charts_mark_when_targets_start_a_side_switches_and_what_counts_changes():
+    def marks(fig):
+        lines = [
+            line for ax in fig.axes for line in ax.lines if line.get_label().startswith("week")
+        ]
+        named = {t.get_text().strip() for ax in fig.axes for t in ax.texts}
+        return {round(line.get_xdata()[0]) for line in lines}, named
+
+    by_act = {act.title: marks(fig) for _, act, fig in _figures()}
+    weeks, named = by_act[ACTS[0].title]
+    assert weeks == {13} and named == {"week 13: targets start"}
+    weeks, named = by_act[ACTS[4].title]
+    assert weeks == {13, 65} and "week 65: red switches to learning" in named
+    weeks, named = by_act[ACTS[5].title]
+    assert weeks == {0, 52} and "week 52: what counts as good changes" in named
+    for _, act, fig in _figures():  # a marker on every chart of every act
+        assert all(
+            any(line.get_label().startswith("week") for line in ax.lines) for ax in fig.axes
+        ), act.title
+
+
+def test_a_cue_says_when_the_clock_jumps_between_acts():
+    story, last_week = Story(), 0
+    while (act := story.advance()) is not None:
+        start, end = story.weeks_shown
+        if start < last_week:  # the clock went back: the act says so before anything else
+            assert act.clock and "week 0" in story.clock(), act.title
+        elif act.panels:
+            assert f"week {end}" in story.clock(), act.title
+        last_week = end
+    assert [a.title for a in ACTS if a.clock] == [ACTS[5].title, ACTS[6].title]
+
+
+def test_the_act_where_targets_work_runs_a_valid_scenario_where_targets_win():
+    act = next(a for a in ACTS if "targets work" in a.title.lower())
+    assert TARGETS_WORK in SCENARIOS and TARGETS_WORK in act.clock
+    validate(SCENARIOS[TARGETS_WORK])  # raises on a parameter the model does not have
+    story = Story()
+    story.goto(ACTS.index(act))
+    assert story.twin.params == SCENARIOS[TARGETS_WORK] and story.twin.week == 104
+    assert "Here targets win" in story.narration()
+
+
+def test_the_recap_is_last_and_names_every_other_act_in_plain_words():
+    assert ACTS[-1] is RECAP and not RECAP.panels
+    story = Story()
+    story.goto(len(ACTS) - 1)
+    recap = story.recap()
+    assert [title for title, _ in recap] == [a.title for a in ACTS[:-1]]
+    assert all(point and "{" not in point and "nan" not in point for _, point in recap)
+    assert not act_figure(story).axes
+
+
 def _texts(box):
     out, todo = [], [box]
     while todo:
@@ -101,7 +208,7 @@ def test_story_tab_advances_and_goes_back_with_its_buttons():
     def click(label):
         next(b for b in rc.find(v.Btn).widgets if label in b.children).fire_event("click", {})
 
-    assert "A story in six acts" in _texts(box)
+    assert TITLE in _texts(box)
     click("Next act")
     assert ACTS[0].title in _texts(box)
     click("Next act")
@@ -109,8 +216,14 @@ def test_story_tab_advances_and_goes_back_with_its_buttons():
     assert ACTS[2].title in _texts(box) and "week 65" in _texts(box)
     click("Previous act")
     assert ACTS[1].title in _texts(box)
+    for _ in range(4):
+        click("Next act")
+    assert ACTS[5].title in _texts(box) and "⟲ The clock goes back to week 0" in _texts(box)
+    click("Next act")
+    click("Next act")
+    assert RECAP.title in _texts(box) and ACTS[0].point[:20] in _texts(box)
     click("Start again")
-    assert "A story in six acts" in _texts(box)
+    assert TITLE in _texts(box)
 
 
 def _guide_replacements() -> dict[str, list[float]]:
