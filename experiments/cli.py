@@ -360,7 +360,8 @@ def parser() -> argparse.ArgumentParser:
         "--threshold",
         type=_share,
         default=0.8,
-        help="density a box should reach; the box kept has the most coverage at or above it",
+        help="density a box should reach; of those that do, the box with the best balance of "
+        "coverage and density is kept",
     )
     find.add_argument("--boxes", type=_positive, default=3, help="at most this many boxes")
     find.add_argument("--name", type=_stem, help="file name stem (default: from the condition)")

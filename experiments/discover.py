@@ -239,12 +239,16 @@ def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
 
 
 def _choose(box: Any, threshold: float) -> int:
-    """The trajectory step kept: most coverage at or above the density threshold, else densest."""
+    """The trajectory step kept: the best balance of coverage and density, dense enough if it can.
+
+    Density is PRIM's precision and coverage its recall, so the balance is their harmonic mean
+    (F1), taken over the steps at or above the density threshold, or over all if none reach it.
+    """
     trajectory = box.peeling_trajectory
-    dense = trajectory[trajectory.density >= threshold]
-    if not dense.empty:
-        return int(dense.coverage.astype(float).idxmax())
-    return int(trajectory.density.astype(float).idxmax())
+    density, coverage = trajectory.density.astype(float), trajectory.coverage.astype(float)
+    balance = 2 * density * coverage / (density + coverage).where(lambda s: s > 0, 1.0)
+    dense = density >= threshold
+    return int(balance[dense].idxmax() if dense.any() else balance.idxmax())
 
 
 def _box_record(box: Any, step: int, number: int, bounds: pd.DataFrame) -> dict[str, Any]:
@@ -283,8 +287,11 @@ def find_boxes(
     box is no denser than the points left, since such a box describes nothing.
     """
     import logging
+    import warnings
 
-    from ema_workbench.analysis import prim
+    with warnings.catch_warnings():  # its notes on optional extras it can do without
+        warnings.filterwarnings("ignore", message=".*not (installed|available)")
+        from ema_workbench.analysis import prim
 
     logging.getLogger("EMA").setLevel(logging.WARNING)  # its per-box progress lines are noise here
     finder = prim.Prim(x.reset_index(drop=True), y.astype(int), peel_alpha=0.05, mass_min=0.05)
@@ -365,8 +372,9 @@ def discover(
     Args:
         directory: A results directory written by ``python -m experiments run``.
         when: The condition, e.g. ``outcomes.mean_wellbeing > learning.mean_wellbeing``.
-        threshold: Density a box should reach; the kept box is the one with the most coverage
-            at or above it (or the densest, if none reaches it).
+        threshold: Density a box should reach; of the boxes on PRIM's trajectory at or above it
+            (or of all, if none reaches it) the one with the best harmonic mean of coverage and
+            density is kept.
         max_boxes: At most this many boxes.
         name: File name stem under DIR/discovery (default: from the condition).
 

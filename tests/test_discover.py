@@ -75,7 +75,7 @@ def test_prim_finds_the_planted_box_and_writes_json_csv_png(planted, capsys):
     found = json.loads((planted / "discovery" / f"{stem}.json").read_text())
     assert found["points"] == 80 and found["runs"] == 160 and found["seed"] == 11
     first = found["boxes"][0]
-    assert first["density"] == 1.0 and first["coverage"] > 0.9
+    assert first["density"] > 0.95 and first["coverage"] > 0.9
     # The box is bounded below near 1.2 on incentive_strength and not cut on the noise parameter.
     assert 1.0 < first["limits"]["incentive_strength"]["min"] <= 1.3
     assert "life_event_rate" not in first["limits"]
@@ -188,7 +188,8 @@ def test_sobol_does_not_warn_with_an_adequate_sample(tmp_path, recwarn):
 
 def test_analyse_prints_the_sobol_warning(tmp_path, capsys):
     small = SOBOL.format(n=4) + '[analysis]\noutputs = ["mean_wellbeing"]\n'
-    small = small.replace("[sampler]\n", "[base]\nn_citizens = 30\nn_workers = 2\n[sampler]\n", 1)
+    base = "[base]\nn_citizens = 30\nn_workers = 2\nn_managers = 1\n"
+    small = small.replace("[sampler]\n", base + "[sampler]\n", 1)
     sweep(parse(small), str(tmp_path / "s"), "sequential")
     status, _, err = run_main(capsys, "analyse", tmp_path / "s")
     assert status == 0
