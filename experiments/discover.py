@@ -56,6 +56,9 @@ ARITHMETIC: dict[type, Callable[[Any, Any], Any]] = {
 }
 DEFAULT_THRESHOLD = 0.8  # EMA Workbench's customary density threshold for a box of interest
 DEFAULT_BOXES = 3
+# Quasi-p-value above which a box's restriction is lifted as chance: EMA's own default for which
+# restrictions count (ema_workbench.analysis.prim_util.determine_dimres).
+SIGNIFICANT = 0.1
 MAX_PLOTTED_DIMENSIONS = 6  # beyond this a pairwise grid is unreadable
 
 
@@ -198,7 +201,10 @@ class Discovery:
                 f"{note}, {box['points']} points ({box['mass']:.0%} of all)"
             )
             for name, lim in box["limits"].items():
-                out.append(f"  {name}: {lim['min']:.3g} to {lim['max']:.3g}")
+                quasi_p = min((p for p in lim["quasi_p"] if p is not None), default=None)
+                weak = "" if quasi_p is None or quasi_p <= SIGNIFICANT else ", not significant"
+                shown = "" if quasi_p is None else f" (quasi-p {quasi_p:.2g}{weak})"
+                out.append(f"  {name}: {lim['min']:.3g} to {lim['max']:.3g}{shown}")
         return out
 
 
@@ -278,13 +284,39 @@ def _box_record(box: Any, step: int, number: int, bounds: pd.DataFrame) -> dict[
     }
 
 
+def _quasi_p(sides: list[float]) -> float:
+    """A limit's quasi-p-value: its surer side's (EMA marks an unrestricted side with -1)."""
+    return min((p for p in sides if p >= 0), default=1.0)
+
+
+def _drop_weak_restrictions(box: Any, step: int) -> int:
+    """Lift, one at a time, the restriction PRIM is least sure of, while any has quasi-p > 0.1.
+
+    Peeling trims a little off every edge it can, so a box comes with restrictions that chance
+    alone would give (Bryant & Lempert 2010); EMA's quasi-p-value of each limit says which. Returns
+    the trajectory step of the box kept.
+    """
+    full = box.prim.box_init
+    while True:
+        lims = box.box_lims[step]
+        restricted = [c for c in full.columns if not (lims[c] == full[c]).all()]
+        quasi_p = {c: _quasi_p(box.p_values[step][c]) for c in restricted}
+        weakest = max(quasi_p, key=quasi_p.get, default=None)
+        if weakest is None or quasi_p[weakest] <= SIGNIFICANT:
+            return step
+        box.drop_restriction(weakest, step)
+        step = len(box.peeling_trajectory) - 1
+
+
 def find_boxes(
     x: pd.DataFrame, y: np.ndarray, threshold: float, max_boxes: int
 ) -> list[dict[str, Any]]:
     """PRIM boxes (EMA Workbench) of the points where ``y`` holds, one record each.
 
-    After each box its points are set aside (EMA's default covering), and the search stops once a
-    box is no denser than the points left, since such a box describes nothing.
+    Each box is the best balance of coverage and density on PRIM's trajectory, less the
+    restrictions chance would give. After each box its points are set aside (EMA's default
+    covering), and the search stops once a box is no denser than the points left, or restricts
+    nothing, since such a box describes nothing.
     """
     import logging
     import warnings
@@ -305,6 +337,7 @@ def find_boxes(
             break
         step = _choose(box, threshold)
         box.select(step)
+        step = _drop_weak_restrictions(box, step)
         record = _box_record(box, step, number, bounds)
         if not record["limits"] or record["density"] <= left_rate:
             break
