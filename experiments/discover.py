@@ -20,6 +20,7 @@ import json
 import os
 import re
 import tempfile
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
@@ -238,6 +239,9 @@ def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     os.close(fd)
     try:
         write(Path(tmp))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # as an ordinary new file would be, not mkstemp's 0600
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -384,7 +388,8 @@ def box_figure(
                 ax.set_ylabel(a if row != col else "points", fontsize=8)
             ax.tick_params(labelsize=7)
     fig.suptitle(
-        f"{title}\nbox {record['box']}: coverage {record['coverage']:.2f}, "
+        textwrap.fill(title, width=int(size * 12))
+        + f"\nbox {record['box']}: coverage {record['coverage']:.2f}, "
         f"density {record['density']:.2f} (red: condition holds)",
         fontsize=9,
     )

@@ -11,18 +11,22 @@ from experiments.discover import Condition, discover
 from experiments.spec import OUTPUTS, SpecError, parse
 from experiments.sweep import sweep
 
-# A model whose regime difference is planted: outcomes beats learning on wellbeing exactly where
-# incentive_strength > 1.2, whatever life_event_rate is. The rest of each row is a real tiny run.
+# A model whose regime differences are planted: outcomes beats learning on wellbeing exactly where
+# incentive_strength > 1.2, whatever life_event_rate is, and on trust in the corner where also
+# life_event_rate < 0.1. The rest of each row is a real tiny run.
 PLANTED = """
 import sim
 
 
 def run(regime, steps, seed, **params):
     df = sim.run(regime, steps=steps, seed=seed, **params)
+    corner = params["incentive_strength"] > 1.0 and params["life_event_rate"] < 0.1
     if regime == "outcomes":
         df["mean_wellbeing"] = 1.0 if params["incentive_strength"] > 1.2 else 0.0
+        df["citizen_trust"] = 1.0 if corner else 0.0
     else:
         df["mean_wellbeing"] = 0.5
+        df["citizen_trust"] = 0.5
     return df
 """
 
@@ -83,7 +87,18 @@ def test_prim_finds_the_planted_box_and_writes_json_csv_png(planted, capsys):
     assert table.loc[0, "parameter"] == "incentive_strength" and table.loc[0, "box"] == 1
     png = planted / "discovery" / f"{stem}_box1.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert png.stat().st_mode & 0o044  # readable by others, like any new file (not mkstemp's 0600)
     assert "box 1: coverage" in out and "incentive_strength" in out
+
+
+def test_a_box_in_two_parameters_is_found_and_drawn(planted):
+    found = discover(planted, "outcomes.citizen_trust > learning.citizen_trust", name="corner")
+    first = found.summary["boxes"][0]
+    assert set(first["limits"]) == {"incentive_strength", "life_event_rate"}
+    assert 0.8 < first["limits"]["incentive_strength"]["min"] <= 1.1
+    assert 0.08 <= first["limits"]["life_event_rate"]["max"] < 0.12
+    assert first["density"] > 0.9 and first["coverage"] > 0.8
+    assert (planted / "discovery" / "corner_box1.png").stat().st_size > 10_000
 
 
 def test_condition_and_or_numbers_and_no_box_when_it_never_holds(planted):
