@@ -193,6 +193,8 @@ class Discovery:
             f"points ({s['base_rate']:.0%}); {s['runs']} runs, {s['replications']} paired "
             f"replicate(s) per point, root seed {s['seed']}"
         ]
+        if s["left_out"]:
+            out.append(f"left out (not numbers): {', '.join(s['left_out'])}")
         if not s["boxes"]:
             out.append(f"no box: {s['no_box']}")
         for box in s["boxes"]:
@@ -436,14 +438,22 @@ def discover(
     outputs = [c for c in OUTPUTS if c in df.columns]
     condition = Condition(when, regimes, outputs)
     x, table, runs = paired_points(df, exp.varied)
+    if len(table) == 0:
+        raise SpecError(f"{directory} holds no point with every regime stored: finish the sweep")
+    numeric = [c for c in x.columns if pd.api.types.is_numeric_dtype(x[c])]
+    if not numeric:
+        raise SpecError(
+            f"{directory}: no numeric parameter is varied ({', '.join(x.columns)}), so there "
+            "is no box to find"
+        )
+    left_out = [c for c in x.columns if c not in numeric]  # e.g. measured_domains: a choice
+    x = x[numeric].astype(float)
     for regime, output in condition.names:
         if table[(regime, output)].isna().all():
             raise SpecError(
                 f"output {output!r} is undefined under regime {regime!r} in {directory} "
                 "(e.g. no target without targets): compare outputs each regime records"
             )
-    if len(table) == 0:
-        raise SpecError(f"{directory} holds no point with every regime stored: finish the sweep")
     y = condition.evaluate(table)
     cases = int(y.sum())
     summary: dict[str, Any] = {
@@ -458,6 +468,8 @@ def discover(
         "steps": exp.steps,
         "seed": exp.seed,
         "threshold": threshold,
+        "parameters": numeric,
+        "left_out": left_out,
         "prim": {
             "implementation": "ema_workbench.analysis.prim.Prim",
             "version": metadata.version("ema-workbench"),
@@ -472,8 +484,6 @@ def discover(
     elif cases == len(y):
         summary["no_box"] = "the condition holds at every point"
     else:
-        numeric = x.apply(pd.to_numeric, errors="coerce").notna().all()
-        x = x.astype({c: float for c in x.columns[numeric]})  # PRIM peels floats and categories
         records = find_boxes(x, y, threshold, max_boxes)
         if not records:
             summary["no_box"] = "PRIM found no region denser than the whole space"

@@ -209,3 +209,26 @@ def test_analyse_prints_the_sobol_warning(tmp_path, capsys):
     status, _, err = run_main(capsys, "analyse", tmp_path / "s")
     assert status == 0
     assert any("too uncertain at n = 4" in line and "would be needed" in line for line in err)
+
+
+def test_a_full_factorial_sweep_with_a_choice_parameter_is_searched_on_its_numbers(tmp_path):
+    text = """
+name = "grid"
+regimes = ["outcomes", "learning"]
+replications = 2
+steps = 2
+seed = 5
+[base]
+n_citizens = 30
+n_workers = 2
+n_managers = 1
+[vary]
+incentive_strength = [0.0, 1.0, 2.0]
+measured_domains = ["all", "income"]
+"""
+    sweep(parse(text), str(tmp_path / "g"), "sequential")
+    found = discover(tmp_path / "g", "learning.citizen_trust > outcomes.citizen_trust - 1")
+    assert found.summary["left_out"] == ["measured_domains"]
+    assert found.summary["parameters"] == ["incentive_strength"]
+    assert found.summary["points"] == 6 and found.summary["runs"] == 24
+    assert found.summary["no_box"] == "the condition holds at every point"
