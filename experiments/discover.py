@@ -85,7 +85,7 @@ class Condition:
             raise self._bad(f"it is longer than {MAX_EXPRESSION} characters")
         try:
             tree = ast.parse(self.text, mode="eval")
-        except (SyntaxError, ValueError) as err:
+        except (SyntaxError, ValueError, RecursionError) as err:  # RecursionError: nested too deep
             raise self._bad(f"it does not parse ({getattr(err, 'msg', err)})") from None
         self.tree = tree.body
         self._check_test(self.tree)
