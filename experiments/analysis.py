@@ -28,6 +28,49 @@ class SkippedAnalysis(UserWarning):
     """Part of an analysis that the stored runs cannot support yet; the rest is written."""
 
 
+class NoisyIndices(SkippedAnalysis):
+    """Sobol indices written, but too few samples to tell them apart from noise."""
+
+
+# Indices below this are negligible: a confidence half-width up to it already says "small".
+NEGLIGIBLE_INDEX = 0.05
+
+
+def needed_sobol_n(result: dict, names: list[str], n: int) -> tuple[int, list[str]] | None:
+    """The Saltelli base sample size Sobol indices would need, and what is wrong at ``n``.
+
+    An index is too uncertain when its 95 % confidence half-width exceeds the index itself (or
+    ``NEGLIGIBLE_INDEX``, whichever is larger: a CI that wide cannot tell the index from zero),
+    or when a first-order index is negative by more than ``NEGLIGIBLE_INDEX`` (impossible for the
+    true index, so the estimate's noise is at least that large). Half-widths shrink as
+    1/sqrt(n), so the needed n is n x (half-width / target)^2, rounded up to a power of 2 as
+    Saltelli's Sobol sequence wants.
+
+    Args:
+        result: SALib ``sobol.analyze`` output (S1, S1_conf, ST, ST_conf).
+        names: Parameter names, in the order of the result's arrays.
+        n: The base sample size used (design points / (parameters + 2)).
+
+    Returns:
+        ``None`` if every index is precise enough, else the needed n and one phrase per problem.
+    """
+    factor, problems = 1.0, []
+    for i, name in enumerate(names):
+        for key in ("S1", "ST"):
+            index, half = float(result[key][i]), float(result[f"{key}_conf"][i])
+            target = max(abs(index), NEGLIGIBLE_INDEX)
+            if half > target:
+                problems.append(f"{key} of {name} {index:.2f} ± {half:.2f}")
+                factor = max(factor, (half / target) ** 2)
+        s1 = float(result["S1"][i])
+        if s1 < -NEGLIGIBLE_INDEX:
+            problems.append(f"S1 of {name} {s1:.2f} < 0")
+            factor = max(factor, (abs(s1) / NEGLIGIBLE_INDEX) ** 2)
+    if not problems:
+        return None
+    return 2 ** int(np.ceil(np.log2(n * factor))), problems
+
+
 DEFAULT_PLOTS = ["gaming_gap", "true_performance", "mean_wellbeing", "parked_share"]
 
 
@@ -242,6 +285,7 @@ def sensitivity(
             if exp.sampler["method"] == "sobol":
                 res = sobol.analyze(prob, y, calc_second_order=False, seed=exp.seed)
                 keys = ["S1", "S1_conf", "ST", "ST_conf"]
+                _warn_if_noisy(res, prob["names"], len(y), regime, col)
             else:
                 res = morris.analyze(prob, x, y, num_levels=exp.sampler["levels"], seed=exp.seed)
                 keys = ["mu_star", "mu_star_conf", "sigma"]
@@ -278,12 +322,33 @@ def sensitivity(
     return table, _save(fig, out)
 
 
+def _warn_if_noisy(result: dict, names: list[str], points: int, regime: str, output: str) -> None:
+    d = len(names)
+    n = points // (d + 2)  # Saltelli without second-order indices: n x (d + 2) points
+    needed = needed_sobol_n(result, names, n)
+    if needed is None:
+        return
+    more, problems = needed
+    shown = "; ".join(problems[:3])
+    if len(problems) > 3:
+        shown += f"; and {len(problems) - 3} more"
+    warnings.warn(
+        f"sobol indices of {output} under {regime} are too uncertain at n = {n} ({points:,} "
+        f"points): {shown}; about n = {more:,} ({more * (d + 2):,} points) would be needed "
+        "(confidence half-widths shrink as 1/sqrt(n)); run with that [sampler] n into a new "
+        "directory",
+        NoisyIndices,
+        stacklevel=3,
+    )
+
+
 def analyse(directory: str | Path) -> list[Path]:
     """Write every table and figure for a results directory into DIR/analysis.
 
     A sampler sweep with too few stored points for its indices (runs not yet made, or runs that
     failed) still gets its tables and time series; the indices are skipped with a
-    ``SkippedAnalysis`` warning that says why.
+    ``SkippedAnalysis`` warning that says why. Sobol indices too uncertain to read get a
+    ``NoisyIndices`` warning per regime and output with the sample size they would need.
 
     Raises:
         SpecError: Nothing is stored yet; nothing is written then.

@@ -1,4 +1,4 @@
-"""Command line: ``python -m experiments list | run [--dry-run] | status | analyse``.
+"""Command line: ``python -m experiments list | run [--dry-run] | status | analyse | discover``.
 
 Bad input (experiment files, arguments, directories, an unreachable scheduler) stops with one line
 per problem (every problem of a file at once), exit status 2, and creates nothing; a sweep in which
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import signal
 import sys
@@ -251,6 +252,38 @@ def cmd_analyse(args) -> int:
     return 0
 
 
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a share above 0 and at most 1")
+    return value
+
+
+def _stem(text: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", text) or ".." in text:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: use letters, digits, '_', '-' and '.', starting with a letter or digit"
+        )
+    return text
+
+
+def cmd_discover(args) -> int:
+    """PRIM boxes where a condition on paired regimes holds, into DIR/discovery."""
+    from experiments.discover import discover
+
+    found = discover(
+        args.dir, args.when, threshold=args.threshold, max_boxes=args.boxes, name=args.name
+    )
+    for line in found.lines():
+        print(line)
+    for path in found.written:
+        print(path)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The ``python -m experiments`` argument parser."""
     common = _Parser(add_help=False)
@@ -310,6 +343,29 @@ def parser() -> argparse.ArgumentParser:
     )
     analyse.add_argument("dir")
     analyse.set_defaults(func=cmd_analyse)
+    find = sub.add_parser(
+        "discover",
+        help="PRIM boxes of parameter space where a condition on paired regimes holds",
+        parents=[common],
+    )
+    find.add_argument("dir")
+    find.add_argument(
+        "--when",
+        required=True,
+        metavar="EXPR",
+        help="e.g. 'outcomes.mean_wellbeing > learning.mean_wellbeing': REGIME.OUTPUT names, "
+        "numbers, + - * /, < <= > >=, and, or, not",
+    )
+    find.add_argument(
+        "--threshold",
+        type=_share,
+        default=0.8,
+        help="density a box should reach; of those that do, the box with the best balance of "
+        "coverage and density is kept",
+    )
+    find.add_argument("--boxes", type=_positive, default=3, help="at most this many boxes")
+    find.add_argument("--name", type=_stem, help="file name stem (default: from the condition)")
+    find.set_defaults(func=cmd_discover)
     return top
 
 
