@@ -38,12 +38,13 @@ from dashboards.charts import (
 )
 from dashboards.scenarios import SCENARIOS
 from dashboards.twin import Twin
+from sim.params import DEFAULT_STEPS
 from sim.plots import Panel, colour, draw_panel
 
 SEED = 1  # the rehearsed show; docs/masterclass.md quotes its figures
 QUIET = 13  # weeks both services run alike before targets arrive
 TARGETS_WORK = "Where targets beat learning"  # the scenario of act 7 (dashboards/scenarios.py)
-TARGETS_WORK_WEEKS = 104  # as long as the fair-fight experiment behind it (docs/when-each-wins.md)
+TARGETS_WORK_WEEKS = DEFAULT_STEPS  # as long as the fair-fight experiment behind act 7
 Facts = dict[str, float]
 
 
