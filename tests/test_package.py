@@ -20,6 +20,8 @@ PACKAGES = ("sim", "experiments", "dashboards", "benchmarks")
 BUNDLED = sorted(p.name for p in (ROOT / "experiments" / "bundled").glob("*.toml"))
 # Generous: the machine is shared, and a loaded one must not turn a slow start into a failure.
 TIMEOUT = 180
+# A clean install fetches every dependency (from pip's cache when it has them).
+CLEAN_INSTALL_TIMEOUT = 1200
 
 
 def _quiet_env(**extra: str) -> dict[str, str]:
@@ -98,6 +100,8 @@ def test_wheel_metadata_declares_the_command_extras_and_licence(wheel_and_site):
     # A researcher who wants the model alone does not install Dask or the dashboard's extras.
     for name in ("dask", "salib", "solara-assets", "pytest"):
         assert not any(r.lower().startswith(name) for r in core), (name, core)
+    urls = dict(line.split(", ", 1) for line in metadata.get_all("Project-URL"))
+    assert urls["Mesa"].startswith("https://") and "Human Learning Systems" in urls
     extras = set(metadata.get_all("Provides-Extra"))
     assert {"sweeps", "dashboard", "dev"} <= extras
 
@@ -225,3 +229,54 @@ def test_an_exported_host_does_not_reach_make_run():
     assert bind_address(HOST="0.0.0.0") == "localhost"
     assert bind_address() == "localhost"
     assert bind_address("HOST=0.0.0.0") == "0.0.0.0"
+
+
+@pytest.mark.slow
+def test_wheel_installs_into_a_clean_venv_and_runs_a_sweep(wheel_and_site, tmp_path):
+    # What a researcher does: a fresh virtual environment outside the checkout, the wheel with its
+    # extras from the package index, then the command, a small sweep and the dashboard's import.
+    wheel, _ = wheel_and_site
+    venv = tmp_path / "venv"
+    env = _quiet_env()
+    created = _run([sys.executable, "-m", "venv", str(venv)], tmp_path, env)
+    assert created.returncode == 0, created.stderr
+    python = venv / "bin" / "python"
+    install = [str(python), "-m", "pip", "--disable-pip-version-check", "--no-input", "-q"]
+    installed = subprocess.run(
+        [*install, "install", "--no-compile", f"{wheel}[sweeps,dashboard]"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=CLEAN_INSTALL_TIMEOUT,
+        check=False,
+    )
+    assert installed.returncode == 0, installed.stderr[-2000:]
+
+    command = venv / "bin" / "accountability-lab"
+    listed = _run([str(command), "sweeps", "list"], tmp_path, env)
+    assert listed.returncode == 0, listed.stderr
+    assert {Path(n).stem for n in BUNDLED} <= {
+        line.split()[0] for line in listed.stdout.split("\n")[1:-1] if line
+    }
+
+    tiny = tmp_path / "tiny.toml"
+    tiny.write_text(
+        'name = "tiny"\nregimes = ["outcomes", "learning"]\nreplications = 2\nsteps = 4\n'
+        'seed = 1\nrecord = "final"\n[vary]\nincentive_strength = [0.5, 1.0]\n'
+    )
+    swept = _run(
+        [str(command), "sweeps", "run", str(tiny), "--out", str(tmp_path / "out")], tmp_path, env
+    )
+    assert swept.returncode == 0, swept.stderr
+    status = _run([str(command), "sweeps", "status", str(tmp_path / "out")], tmp_path, env)
+    assert status.returncode == 0, status.stderr
+    assert "8" in status.stdout and "done" in status.stdout, status.stdout
+
+    where = _run(
+        [str(python), "-c", "import dashboards.app as app, sim; print(app.__file__, sim.__file__)"],
+        tmp_path,
+        env,
+    )
+    assert where.returncode == 0, where.stderr
+    assert all(Path(p).is_relative_to(venv) for p in where.stdout.split())
