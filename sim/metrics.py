@@ -77,7 +77,7 @@ def step_row(model: AccountabilityModel) -> dict:
     counted = citizens.responded | citizens.false_record
     recorded = citizens.recorded.sum() / max(counted.sum(), 1)
     achieved = citizens.achieved.mean()
-    budget = model.p["time_budget"]
+    budget = model.params.time_budget
     worked = workers.help_effort + workers.indicator_effort + workers.reflection
     time_used = worked + workers.accountability_time
     sessions = levers.learning_time * model.teams.commitment[workers.team] * budget
