@@ -10,13 +10,16 @@ import argparse
 import json
 import os
 import sys
+import textwrap
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, NoReturn
 
 import pandas as pd
 
 from sim.files import atomic_write, check_writable
+from sim.metrics import GAINED, INDICATOR_REALLY, REPORTED, WORDS_NOTE
 from sim.params import (
     DEFAULT_STEPS,
     MAX_STEPS,
@@ -44,6 +47,21 @@ SUMMARY = [
 ]
 
 
+# What ``compare`` prints, in plain words: what citizens gained first, then the indicator, so
+# that the indicator's own true value is never read as what citizens gained.
+COMPARED_ROWS = {
+    "mean_wellbeing": f"{GAINED} (true wellbeing)",
+    "measured_performance": f"{REPORTED} (indicator)",
+    "true_performance": INDICATOR_REALLY,
+    "gaming_gap": f"gap: {REPORTED} − {INDICATOR_REALLY}",
+    "parked_share": "parked: no contact in 8 weeks",
+    "complex_contact_ratio": "contact: most ÷ least complex",
+    "equity_gap": "equity gap: simplest − most complex",
+    "citizen_trust": "citizen trust",
+    "worker_morale": "worker morale",
+    "turnover": "turnover: quits + dismissals",
+}
+
 STEPS_WHY = ": every week's row is kept in memory"
 
 
@@ -52,11 +70,11 @@ class UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one line and exit 2, not argparse's usage block
+    def error(self, message: str) -> NoReturn:  # one line and exit 2, not argparse's usage block
         raise UsageError(message)
 
 
-def _count(low: int, high: int | None = None, why: str = ""):
+def _count(low: int, high: int | None = None, why: str = "") -> Callable[[str], int]:
     def parse(text: str) -> int:
         shown = text if len(text) <= 24 else text[:20] + "..."  # one line, even for 10**30
         try:
@@ -94,7 +112,7 @@ def _share(text: str) -> float:
     return value
 
 
-def _params(assignments: list[str], steps: int, worker_rows: bool = False) -> dict:
+def _params(assignments: list[str], steps: int, worker_rows: bool = False) -> dict[str, str]:
     """The ``--set`` values, checked against each other and against the length of the run."""
     pairs = [parse_assignment(a) for a in assignments]
     repeated = [name for name, times in Counter(name for name, _ in pairs).items() if times > 1]
@@ -143,12 +161,12 @@ def _writable(*paths: str | None) -> None:
 
 
 def _summary(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Final-week values per regime, plus the gap opened by targets."""
-    table = pd.DataFrame({name: df[SUMMARY].iloc[-1] for name, df in frames.items()})
-    return table
+    """Final-week values per regime, in plain words, what citizens gained first."""
+    table = pd.DataFrame({name: df[list(COMPARED_ROWS)].iloc[-1] for name, df in frames.items()})
+    return table.rename(index=COMPARED_ROWS)
 
 
-def cmd_run(args) -> int:
+def cmd_run(args: argparse.Namespace) -> int:
     """Run one regime and write its weekly rows."""
     from sim.model import AccountabilityModel
 
@@ -178,7 +196,7 @@ def cmd_run(args) -> int:
     return 0
 
 
-def cmd_compare(args) -> int:
+def cmd_compare(args: argparse.Namespace) -> int:
     """Both regimes from one seed (common random numbers), one figure, one table."""
     from sim.model import run
     from sim.plots import compare_figure
@@ -189,6 +207,7 @@ def cmd_compare(args) -> int:
     frames = {r: run(r, steps=args.steps, seed=args.seed, **params) for r in args.regimes}
     print(f"Week {args.steps}, seed {args.seed}, same citizens and shocks in every regime:")
     print(_summary(frames).to_string(float_format=lambda x: f"{x:.3f}"))
+    print(textwrap.fill(WORDS_NOTE, width=100))
     if args.out:
         fig = compare_figure(
             frames,
@@ -200,7 +219,7 @@ def cmd_compare(args) -> int:
     return 0
 
 
-def cmd_params(args) -> int:
+def cmd_params(args: argparse.Namespace) -> int:
     """List every parameter with default, range, unit and meaning."""
     if args.format == "json":
         rows = [
@@ -223,7 +242,7 @@ def cmd_params(args) -> int:
     return 0
 
 
-def cmd_limit(args) -> int:
+def cmd_limit(args: argparse.Namespace) -> int:
     """Compare the simulated workers with the closed-form principal-agent result."""
     from sim.limit import compare
 
@@ -237,7 +256,7 @@ def parser() -> argparse.ArgumentParser:
     """The ``python -m sim`` argument parser."""
     top = _Parser(prog="python -m sim", description=__doc__.splitlines()[0])
     sub = top.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    sets = dict(
+    sets: dict[str, Any] = dict(
         action="append",
         default=[],
         metavar="NAME=VALUE",
@@ -283,7 +302,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     try:
         args = parser().parse_args(argv)
-        return args.func(args)
+        status: int = args.func(args)
+        return status
     except (UsageError, ParamError) as err:
         print(f"python -m sim: error: {err}", file=sys.stderr)
         return 2

@@ -50,7 +50,7 @@ LIMIT_PARAMS: dict[str, Any] = {
 }
 
 
-def closed_form(alignment: float, incentive: float) -> dict:
+def closed_form(alignment: float, incentive: float) -> dict[str, Any]:
     """Baker's (2002) answer for unit-length value and measure directions."""
     cos, sin = alignment, math.sqrt(1 - alignment**2)
     return {
@@ -61,7 +61,7 @@ def closed_form(alignment: float, incentive: float) -> dict:
     }
 
 
-def simulate(alignment: float, incentive: float, steps: int = 4, seed: int = 0) -> dict:
+def simulate(alignment: float, incentive: float, steps: int = 4, seed: int = 0) -> dict[str, Any]:
     """Run the model's workers in the limiting configuration and measure what they achieve.
 
     Effort is what each worker chose (sim.workers.Workers.plan_week); value is the need that
@@ -88,14 +88,15 @@ def simulate(alignment: float, incentive: float, steps: int = 4, seed: int = 0) 
     }
 
 
-def compare(alignment: float, incentive: float, steps: int = 4, seed: int = 0) -> dict:
+def compare(alignment: float, incentive: float, steps: int = 4, seed: int = 0) -> dict[str, Any]:
     """Simulated and closed-form results side by side, with the relative error of the share."""
-    sim, theory = simulate(alignment, incentive, steps, seed), closed_form(alignment, incentive)
-    s, t = sim["share_of_first_best"], theory["share_of_first_best"]
+    simulated = simulate(alignment, incentive, steps, seed)
+    theory = closed_form(alignment, incentive)
+    share, expected = simulated["share_of_first_best"], theory["share_of_first_best"]
     return {
         "alignment": alignment,
         "incentive": incentive,
-        "simulated": sim,
+        "simulated": simulated,
         "closed_form": theory,
-        "share_error": abs(s - t) / max(abs(t), 1e-12),
+        "share_error": abs(share - expected) / max(abs(expected), 1e-12),
     }

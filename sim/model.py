@@ -115,18 +115,23 @@ class AccountabilityModel(mesa.Model):
         self.levers: Levers = self.regime.levers(self.params)
         self.values: FloatArray = VALUES_BEFORE.copy()
         self.measure: Measure = measure(self.params, VALUES_BEFORE)
-        self.economy = 0.0
-        self.citizens = Citizens(self, self.streams.citizens)
-        self.teams = Teams(self.params.n_managers)
-        self.workers = Workers(self, self.streams.staff)
+        self.economy: float = 0.0
+        self.citizens: Citizens = Citizens(self, self.streams.citizens)
+        self.teams: Teams = Teams(self.params.n_managers)
+        self.workers: Workers = Workers(self, self.streams.staff)
         if self.workers.specialist.any():
             self.workers.domain = self.citizens.triage(self.workers.specialist, self.streams.staff)
         self.workers.settle_caseloads()
-        self.managers = [Manager(self, team) for team in range(self.params.n_managers)]
+        self.managers: list[Manager] = [
+            Manager(self, team) for team in range(self.params.n_managers)
+        ]
         citizens = self.params.n_citizens
         Citizen.create_agents(self, citizens, row=list(range(citizens)))
         self.worker_rows = worker_rows
-        self.last_review = {"bunching": float("nan"), "rank_skill_corr": float("nan")}
+        self.last_review: dict[str, float] = {
+            "bunching": float("nan"),
+            "rank_skill_corr": float("nan"),
+        }
         self.datacollector = mesa.DataCollector(
             tables={"steps": list(metrics.COLUMNS), "workers": list(metrics.WORKER_COLUMNS)}
         )

@@ -413,11 +413,11 @@ def check_seed(seed: Any) -> int:
     if isinstance(seed, bool) or not hasattr(seed, "__index__"):
         shown = repr(seed) if len(repr(seed)) <= 40 else repr(seed)[:36] + "..."
         raise ParamError(f"seed={shown} is not a whole number: {allowed}")
-    seed = int(seed)
-    if not 0 <= seed <= MAX_SEED:
-        shown = str(seed) if len(str(seed)) <= 40 else str(seed)[:36] + "..."  # one short line
+    whole = int(seed)
+    if not 0 <= whole <= MAX_SEED:
+        shown = str(whole) if len(str(whole)) <= 40 else str(whole)[:36] + "..."  # one short line
         raise ParamError(f"seed={shown} is out of range: {allowed}")
-    return seed
+    return whole
 
 
 def defaults() -> dict[str, Any]:

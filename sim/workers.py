@@ -172,6 +172,13 @@ class Workers:
         self.dismissals = 0
         self.hire(np.arange(posts), rng, novice=False)
 
+    def holder(self, post: int) -> Worker:
+        """The Mesa agent in ``post`` (every post is filled from the start)."""
+        agent = self.agent[post]
+        if agent is None:
+            raise LookupError(f"worker post {post} is empty")
+        return agent
+
     def settle_caseloads(self) -> None:
         """Read the caseloads once they are final (they never change during a run)."""
         citizens = self.model.citizens
