@@ -479,19 +479,18 @@ class Workers:
     def adapt(self, rng: np.random.Generator) -> None:
         """After a review: reinforce tactics that paid off relative to peers, copy the best."""
         params = self.model.params
+        reinforcement, imitation = params.reinforcement, params.imitation
         used = self.used / np.maximum(self.weeks, 1)[:, None]
         for team in np.unique(self.team):
             mates = np.flatnonzero(self.team == team)
             reward = self.reward[mates]
             deviation = used[mates] - used[mates].mean(axis=0)
-            self.belief[mates] += (
-                params.reinforcement * deviation * (reward - reward.mean())[:, None]
-            )
+            self.belief[mates] += reinforcement * deviation * (reward - reward.mean())[:, None]
             best = mates[np.argmax(reward)]
-            copy = (rng.random(len(mates)) < params.imitation) & (reward.max() > reward.min())
+            copy = (rng.random(len(mates)) < imitation) & (reward.max() > reward.min())
             self.belief[mates[copy]] += 0.5 * (self.belief[best] - self.belief[mates[copy]])
         guilt = np.array([HARM[t] for t in TACTICS])
-        self.belief -= 0.1 * params.reinforcement * self.motivation[:, None] * guilt * used
+        self.belief -= 0.1 * reinforcement * self.motivation[:, None] * guilt * used
         self.belief[:, 2] -= CAUGHT_LEARNING * self.caught
         np.clip(self.belief, 0, 3, out=self.belief)
 
