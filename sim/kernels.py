@@ -73,6 +73,10 @@ class Grouping:
     whole population; caseloads are fixed for a run.
     """
 
+    table: IntArray  # one row per group: the group's items, padded with -1
+    filled: BoolArray  # where ``table`` holds an item
+    items: IntArray  # the items in table order
+
     def __init__(self, groups: IntArray) -> None:
         order = np.argsort(groups, kind="stable")
         sorted_groups = groups[order]

@@ -44,13 +44,13 @@ class Measure:
             checked against the case; a coached answer from a citizen mostly cannot.
     """
 
-    weights: np.ndarray
+    weights: FloatArray
     alignment: float
     focus: float
     reported: bool
     audit_reach: float
 
-    def fit(self, values: np.ndarray) -> float:
+    def fit(self, values: FloatArray) -> float:
         """How much of bespoke help's value the indicator sees: cosine of weights and values."""
         if self.reported or np.array_equal(self.weights, values):
             return 1.0
