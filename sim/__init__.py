@@ -2,7 +2,15 @@
 
 from sim.metrics import COLUMNS
 from sim.model import AccountabilityModel, run
-from sim.params import PARAMS, ParamError
+from sim.params import PARAMS, ModelParams, ParamError
 from sim.regimes import PRESETS
 
-__all__ = ["COLUMNS", "PARAMS", "PRESETS", "AccountabilityModel", "ParamError", "run"]
+__all__ = [
+    "COLUMNS",
+    "PARAMS",
+    "PRESETS",
+    "AccountabilityModel",
+    "ModelParams",
+    "ParamError",
+    "run",
+]

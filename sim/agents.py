@@ -9,11 +9,13 @@ dashboards and Mesa's tools. Managers are few and act team by team (sim.managers
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
 import mesa
 import numpy as np
 
+from sim.arrays import FloatArray, IntArray
 from sim.managers import Manager
 from sim.workers import TACTICS
 
@@ -23,22 +25,39 @@ if TYPE_CHECKING:
 __all__ = ["Citizen", "Manager", "Worker"]
 
 
-class _Row:
-    """Descriptor exposing one column of a population table as an agent attribute."""
+class _TableAgent(Protocol):
+    """An agent whose state is one row of a population table."""
 
-    def __init__(self, table: str, column: str) -> None:
-        self.table, self.column = table, column
+    @property
+    def model(self) -> AccountabilityModel: ...
 
-    def __get__(self, agent: Any, owner: type | None = None) -> Any:
+    @property
+    def row(self) -> int | None: ...
+
+    @property
+    def unique_id(self) -> int: ...
+
+
+class _Column:
+    """Descriptor exposing one column of a population table as an agent attribute.
+
+    ``column`` finds the column's current array in the model (a table replaces some arrays
+    every week), so the type checker sees every column an agent reads.
+    """
+
+    def __init__(self, column: Callable[[AccountabilityModel], np.ndarray[Any, Any]]) -> None:
+        self.column = column
+
+    def __get__(self, agent: _TableAgent | None, owner: type | None = None) -> Any:
         if agent is None:
             return self
-        return getattr(getattr(agent.model, self.table), self.column)[_live_row(agent)]
+        return self.column(agent.model)[_live_row(agent)]
 
-    def __set__(self, agent: Any, value: Any) -> None:
-        getattr(getattr(agent.model, self.table), self.column)[_live_row(agent)] = value
+    def __set__(self, agent: _TableAgent, value: Any) -> None:
+        self.column(agent.model)[_live_row(agent)] = value
 
 
-def _live_row(agent: Any) -> int:
+def _live_row(agent: _TableAgent) -> int:
     if agent.row is None:  # a worker who has left: their post's row now belongs to a successor
         raise AttributeError(f"agent {agent.unique_id} has left the service")
     return agent.row
@@ -47,27 +66,28 @@ def _live_row(agent: Any) -> int:
 class Citizen(mesa.Agent):
     """A person with needs in several life domains, whose trust decides whether they engage."""
 
-    complexity = _Row("citizens", "complexity")
-    wellbeing = _Row("citizens", "wellbeing")
-    trust = _Row("citizens", "trust")
-    engaged = _Row("citizens", "engaged")
-    milestones = _Row("citizens", "milestones")
-    understood = _Row("citizens", "understood")
-    worker_row = _Row("citizens", "worker")
+    model: AccountabilityModel
+    complexity = _Column(lambda model: model.citizens.complexity)
+    wellbeing = _Column(lambda model: model.citizens.wellbeing)
+    trust = _Column(lambda model: model.citizens.trust)
+    engaged = _Column(lambda model: model.citizens.engaged)
+    milestones = _Column(lambda model: model.citizens.milestones)
+    understood = _Column(lambda model: model.citizens.understood)
+    worker_row = _Column(lambda model: model.citizens.worker)
 
     def __init__(self, model: AccountabilityModel, row: int) -> None:
         super().__init__(model)
         self.row = row
 
     @property
-    def needs(self) -> np.ndarray:
+    def needs(self) -> FloatArray:
         """Current need in each domain (0 none, 1 severe)."""
-        return self.model.citizens.needs[self.row]
+        return self.model.citizens.needs[self.row, :]
 
     @property
     def worker(self) -> Worker:
         """The worker whose caseload holds this citizen."""
-        return self.model.workers.agent[self.worker_row]
+        return self.model.workers.holder(int(self.worker_row))
 
     @property
     def parked(self) -> bool:
@@ -78,20 +98,22 @@ class Citizen(mesa.Agent):
 class Worker(mesa.Agent):
     """A frontline worker with a caseload, a week of time, skill, know-how and motives."""
 
-    skill = _Row("workers", "skill")
-    knowledge = _Row("workers", "knowledge")
-    motivation = _Row("workers", "motivation")
-    stress = _Row("workers", "stress")
-    target = _Row("workers", "target")
-    team = _Row("workers", "team")
-    stake = _Row("workers", "stake")
+    model: AccountabilityModel
+    skill = _Column(lambda model: model.workers.skill)
+    knowledge = _Column(lambda model: model.workers.knowledge)
+    motivation = _Column(lambda model: model.workers.motivation)
+    stress = _Column(lambda model: model.workers.stress)
+    target = _Column(lambda model: model.workers.target)
+    team = _Column(lambda model: model.workers.team)
+    stake = _Column(lambda model: model.workers.stake)
 
     def __init__(self, model: AccountabilityModel, row: int) -> None:
         super().__init__(model)
-        self.row = row
+        # None once the person has left: the post's row then belongs to their successor.
+        self.row: int | None = row
 
     @property
-    def caseload(self) -> np.ndarray:
+    def caseload(self) -> IntArray:
         """Rows of the citizens on this worker's caseload."""
         return np.flatnonzero(self.model.citizens.worker == self.row)
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.arrays import BoolArray, ByteArray, FloatArray, IntArray
 from sim.kernels import Grouping
 
 if TYPE_CHECKING:
@@ -38,19 +39,56 @@ COURTESY = 0.08  # how much a citizen's report is lifted by trust in their worke
 
 
 class Citizens:
-    """The population table of citizens and what every citizen's week brings."""
+    """The population table of citizens (one row per citizen) and what every citizen's week brings.
+
+    Arrays of needs hold one row per citizen and one column per entry of DOMAINS.
+    """
+
+    model: AccountabilityModel
+    # Who they are: drawn once
+    complexity: FloatArray
+    main_domain: IntArray  # the domain of each citizen's largest need, as drawn
+    baseline: FloatArray  # underlying need in each domain, towards which needs drift back
+    usual_milestones: FloatArray  # the citizen's own level of the milestones the indicator counts
+    disposition: FloatArray  # trust in services the citizen brings, towards which trust drifts
+    approach: IntArray  # what helps: 0 the standard process, else a kind of help to find out
+    simplest: BoolArray  # in the least complex fifth
+    hardest: BoolArray  # in the most complex fifth
+    # Their caseworker
+    worker: IntArray  # row of the worker post whose caseload holds the citizen
+    caseloads: Grouping
+    # How life is going
+    needs: FloatArray
+    milestones: FloatArray
+    trust: FloatArray
+    engaged: BoolArray
+    weeks_away: IntArray  # consecutive weeks without engaging
+    understood: FloatArray  # how well their worker knows what helps them
+    contacts: ByteArray  # one row per week of CONTACT_MEMORY, latest first: 1 for a contact
+    contact_weeks: FloatArray  # weeks with a contact, all run (for the contact ratio)
+    # This week's figures
+    wellbeing: FloatArray
+    indicator: FloatArray
+    achieved: BoolArray
+    responded: BoolArray
+    recorded: BoolArray
+    said_yes: BoolArray
+    false_record: BoolArray
+    help_delivered: float  # bespoke help given this week, in units of effort
+    value_delivered: float  # need it removed this week, before needs run out
 
     def __init__(self, model: AccountabilityModel, rng: np.random.Generator) -> None:
-        params, count = model.p, model.p["n_citizens"]
+        params = model.params
+        count = params.n_citizens
         self.model = model
         # Log-normal spread with mean `complexity`: most moderate, a few carry most of it.
         spread = 0.9
-        self.complexity = params["complexity"] * rng.lognormal(-(spread**2) / 2, spread, count)
+        self.complexity = params.complexity * rng.lognormal(-(spread**2) / 2, spread, count)
         scale = np.minimum(self.complexity[:, None], 3.0)
         draws = rng.gamma(2.0, 0.5, (count, len(DOMAINS)))
         self.main_domain = np.argmax(draws, axis=1)
         elsewhere = np.arange(len(DOMAINS))[None, :] != self.main_domain[:, None]
-        draws[elsewhere] *= 1 - params["need_concentration"]
+        draws[elsewhere] *= 1 - params.need_concentration
         self.baseline = np.clip(0.1 + 0.4 * scale * draws, 0, 1)
         self.needs = self.baseline.copy()
         self.usual_milestones = np.clip(rng.beta(3, 3, count) * (1 - 0.2 * scale[:, 0]), 0, 1)
@@ -61,13 +99,13 @@ class Citizens:
         self.weeks_away = np.zeros(count, dtype=np.int64)
         # What helps this person: the standard process, unless they are one of the many whose
         # needs call for something else (drawn at random among all approaches).
-        bespoke = rng.random(count) < params["need_heterogeneity"]
+        bespoke = rng.random(count) < params.need_heterogeneity
         self.approach = np.where(bespoke, rng.integers(0, APPROACHES, count), 0)
-        self.understood = np.zeros(count)  # how well their worker knows what helps them
+        self.understood = np.zeros(count)
         # The service already ran before week 1: start with a typical recent contact history.
         self.contacts = (rng.random((CONTACT_MEMORY, count)) < VISIT_SHARE).astype(np.uint8)
-        self.contact_weeks = np.zeros(count)  # weeks with a contact, all run (for the ratio)
-        self.worker = np.arange(count) % params["n_workers"]
+        self.contact_weeks = np.zeros(count)
+        self.worker = np.arange(count) % params.n_workers
         self.caseloads = Grouping(self.worker)
         self.wellbeing = np.zeros(count)
         self.indicator = np.zeros(count)
@@ -79,8 +117,8 @@ class Citizens:
         rank = np.argsort(np.argsort(self.complexity, kind="stable"), kind="stable")
         fifth = rank * 5 // count
         self.simplest, self.hardest = fifth == 0, fifth == 4
-        self.help_delivered = 0.0  # bespoke help given this week, in units of effort
-        self.value_delivered = 0.0  # need it removed this week, before needs run out
+        self.help_delivered = 0.0
+        self.value_delivered = 0.0
 
     def triage(self, specialist: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Give specialists the citizens whose main need is in their domain.
@@ -106,10 +144,10 @@ class Citizens:
 
     def live_week(self, rng: np.random.Generator, economy: float) -> None:
         """What no service controls: needs drift back, the economy and life events strike."""
-        params, count = self.model.p, len(self.trust)
+        params, count = self.model.params, len(self.trust)
         self.needs += NEED_REVERSION * (self.baseline - self.needs)
         self.needs[:, 0] += economy * (1 + self.complexity)
-        event = rng.random(count) < params["life_event_rate"]
+        event = rng.random(count) < params.life_event_rate
         domain = rng.integers(0, len(DOMAINS), count)
         size = rng.uniform(*LIFE_EVENT_SIZE, count) * (1 + np.minimum(self.complexity, 3))
         self.needs[event, domain[event]] += size[event]
@@ -128,7 +166,8 @@ class Citizens:
         model, measure = self.model, self.model.measure
         count = len(self.trust)
         self.wellbeing = 1 - self.needs @ model.values
-        noise = rng.normal(0, 1, count) * model.p["outcome_noise"]
+        threshold = model.params.outcome_threshold
+        noise = rng.normal(0, 1, count) * model.params.outcome_noise
         if measure.reported:  # citizens say how life is going, by what matters to them now
             self.indicator = self.wellbeing
             answers = RESPONSE_RATE * self.trust / (1 + RESPONSE_COMPLEXITY * self.complexity)
@@ -138,10 +177,10 @@ class Citizens:
             self.indicator = (measure.alignment * scored + measure.focus * self.milestones) / (
                 measure.alignment + measure.focus
             )
-        self.achieved = self.indicator + noise >= model.p["outcome_threshold"]
+        self.achieved = self.indicator + noise >= threshold
         if measure.reported:
             # Politeness lifts the answers of those who trust their worker.
             polite = self.indicator + COURTESY * self.trust + noise
-            self.said_yes = polite >= model.p["outcome_threshold"]
+            self.said_yes = polite >= threshold
         else:
             self.said_yes = self.achieved

@@ -10,13 +10,16 @@ import argparse
 import json
 import os
 import sys
+import textwrap
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, NoReturn
 
 import pandas as pd
 
 from sim.files import atomic_write, check_writable
+from sim.metrics import GAINED, INDICATOR_REALLY, REPORTED, WORDS_NOTE
 from sim.params import (
     DEFAULT_STEPS,
     MAX_STEPS,
@@ -44,6 +47,21 @@ SUMMARY = [
 ]
 
 
+# What ``compare`` prints, in plain words: what citizens gained first, then the indicator, so
+# that the indicator's own true value is never read as what citizens gained.
+COMPARED_ROWS = {
+    "mean_wellbeing": f"{GAINED} (true wellbeing)",
+    "measured_performance": f"{REPORTED} (indicator)",
+    "true_performance": INDICATOR_REALLY,
+    "gaming_gap": f"gap: {REPORTED} − {INDICATOR_REALLY}",
+    "parked_share": "parked: no contact in 8 weeks",
+    "complex_contact_ratio": "contact: most ÷ least complex",
+    "equity_gap": "equity gap: simplest − most complex",
+    "citizen_trust": "citizen trust",
+    "worker_morale": "worker morale",
+    "turnover": "turnover: quits + dismissals",
+}
+
 STEPS_WHY = ": every week's row is kept in memory"
 
 
@@ -52,11 +70,11 @@ class UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one line and exit 2, not argparse's usage block
+    def error(self, message: str) -> NoReturn:  # one line and exit 2, not argparse's usage block
         raise UsageError(message)
 
 
-def _count(low: int, high: int | None = None, why: str = ""):
+def _count(low: int, high: int | None = None, why: str = "") -> Callable[[str], int]:
     def parse(text: str) -> int:
         shown = text if len(text) <= 24 else text[:20] + "..."  # one line, even for 10**30
         try:
@@ -94,7 +112,7 @@ def _share(text: str) -> float:
     return value
 
 
-def _params(assignments: list[str], steps: int, worker_rows: bool = False) -> dict:
+def _params(assignments: list[str], steps: int, worker_rows: bool = False) -> dict[str, str]:
     """The ``--set`` values, checked against each other and against the length of the run."""
     pairs = [parse_assignment(a) for a in assignments]
     repeated = [name for name, times in Counter(name for name, _ in pairs).items() if times > 1]
@@ -132,23 +150,23 @@ def _write_table(df: pd.DataFrame, path: str) -> None:
 
 
 def _writable(*paths: str | None) -> None:
-    given = [p for p in paths if p is not None]
-    if len({Path(p).resolve() for p in given}) < len(given):
+    given = [path for path in paths if path is not None]
+    if len({Path(path).resolve() for path in given}) < len(given):
         raise UsageError("--out and --workers-out name the same file: give two different files")
-    for p in given:
+    for path in given:
         try:
-            check_writable(p)
+            check_writable(path)
         except OSError as err:
-            raise UsageError(f"cannot write {p!r}: {err.strerror or err}") from None
+            raise UsageError(f"cannot write {path!r}: {err.strerror or err}") from None
 
 
 def _summary(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Final-week values per regime, plus the gap opened by targets."""
-    table = pd.DataFrame({name: df[SUMMARY].iloc[-1] for name, df in frames.items()})
-    return table
+    """Final-week values per regime, in plain words, what citizens gained first."""
+    table = pd.DataFrame({name: df[list(COMPARED_ROWS)].iloc[-1] for name, df in frames.items()})
+    return table.rename(index=COMPARED_ROWS)
 
 
-def cmd_run(args) -> int:
+def cmd_run(args: argparse.Namespace) -> int:
     """Run one regime and write its weekly rows."""
     from sim.model import AccountabilityModel
 
@@ -173,12 +191,12 @@ def cmd_run(args) -> int:
         written.append(
             f"wrote {len(workers)} worker rows from {reviews} reviews to {args.workers_out}"
         )
-    print(df[SUMMARY].iloc[-1].to_string(float_format=lambda x: f"{x:.3f}"))
+    print(df[SUMMARY].iloc[-1].to_string(float_format=lambda value: f"{value:.3f}"))
     print("\n".join(written) or "nothing written: give --out FILE.csv or .parquet to keep the rows")
     return 0
 
 
-def cmd_compare(args) -> int:
+def cmd_compare(args: argparse.Namespace) -> int:
     """Both regimes from one seed (common random numbers), one figure, one table."""
     from sim.model import run
     from sim.plots import compare_figure
@@ -188,7 +206,8 @@ def cmd_compare(args) -> int:
     _writable(args.out)
     frames = {r: run(r, steps=args.steps, seed=args.seed, **params) for r in args.regimes}
     print(f"Week {args.steps}, seed {args.seed}, same citizens and shocks in every regime:")
-    print(_summary(frames).to_string(float_format=lambda x: f"{x:.3f}"))
+    print(_summary(frames).to_string(float_format=lambda value: f"{value:.3f}"))
+    print(textwrap.fill(WORDS_NOTE, width=100))
     if args.out:
         fig = compare_figure(
             frames,
@@ -200,30 +219,38 @@ def cmd_compare(args) -> int:
     return 0
 
 
-def cmd_params(args) -> int:
+def cmd_params(args: argparse.Namespace) -> int:
     """List every parameter with default, range, unit and meaning."""
     if args.format == "json":
         rows = [
-            {k: v for k, v in vars(p).items() if k not in ("kind",)} | {"type": p.kind.__name__}
-            for p in PARAMS.values()
+            {key: value for key, value in vars(param).items() if key != "kind"}
+            | {"type": param.kind.__name__}
+            for param in PARAMS.values()
         ]
         print(json.dumps(rows, indent=2))
         return 0
     if args.format == "markdown":
         print("| name | default | allowed | unit | meaning | source or rationale |")
         print("|---|---|---|---|---|---|")
-        for p in PARAMS.values():
-            cells = [f"`{p.name}`", p.default, p.allowed(), p.unit, p.meaning, p.source]
+        for param in PARAMS.values():
+            cells = [
+                f"`{param.name}`",
+                param.default,
+                param.allowed(),
+                param.unit,
+                param.meaning,
+                param.source,
+            ]
             print("| " + " | ".join(map(str, cells)) + " |")
         return 0
-    width = max(len(n) for n in PARAMS)
-    for p in PARAMS.values():
-        print(f"{p.name:<{width}}  {p.default!s:<9} {p.allowed():<34} {p.unit}")
-        print(f"{'':<{width}}  {p.meaning}")
+    width = max(len(name) for name in PARAMS)
+    for param in PARAMS.values():
+        print(f"{param.name:<{width}}  {param.default!s:<9} {param.allowed():<34} {param.unit}")
+        print(f"{'':<{width}}  {param.meaning}")
     return 0
 
 
-def cmd_limit(args) -> int:
+def cmd_limit(args: argparse.Namespace) -> int:
     """Compare the simulated workers with the closed-form principal-agent result."""
     from sim.limit import compare
 
@@ -237,45 +264,51 @@ def parser() -> argparse.ArgumentParser:
     """The ``python -m sim`` argument parser."""
     top = _Parser(prog="python -m sim", description=__doc__.splitlines()[0])
     sub = top.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    sets = dict(
+    sets: dict[str, Any] = dict(
         action="append",
         default=[],
         metavar="NAME=VALUE",
         help="set a model parameter (repeatable); see 'python -m sim params'",
     )
 
-    run = sub.add_parser("run", help="run one regime and write its weekly rows")
-    run.add_argument("--regime", choices=REGIME_NAMES, default="outcomes")
-    run.add_argument(
+    run_parser = sub.add_parser("run", help="run one regime and write its weekly rows")
+    run_parser.add_argument("--regime", choices=REGIME_NAMES, default="outcomes")
+    run_parser.add_argument(
         "--steps",
         type=_count(1, MAX_STEPS, STEPS_WHY),
         default=DEFAULT_STEPS,
         help=f"weeks (default {DEFAULT_STEPS})",
     )
-    run.add_argument("--seed", type=_seed, default=0)
-    run.add_argument("--set", **sets)
-    run.add_argument("--out", help="weekly rows, .csv or .parquet")
-    run.add_argument("--workers-out", help="worker rows at each review, .csv or .parquet")
-    run.set_defaults(func=cmd_run)
+    run_parser.add_argument("--seed", type=_seed, default=0)
+    run_parser.add_argument("--set", **sets)
+    run_parser.add_argument("--out", help="weekly rows, .csv or .parquet")
+    run_parser.add_argument("--workers-out", help="worker rows at each review, .csv or .parquet")
+    run_parser.set_defaults(func=cmd_run)
 
-    cmp_ = sub.add_parser("compare", help="outcomes vs learning from one seed, figure and table")
-    cmp_.add_argument("--seed", type=_seed, default=0)
-    cmp_.add_argument("--steps", type=_count(1, MAX_STEPS, STEPS_WHY), default=DEFAULT_STEPS)
-    cmp_.add_argument("--set", **sets)
-    cmp_.add_argument("--regimes", nargs="+", choices=REGIME_NAMES, default=list(COMPARED))
-    cmp_.add_argument("--out", default=None, help="figure, .png, .svg or .pdf")
-    cmp_.set_defaults(func=cmd_compare)
+    compare_parser = sub.add_parser(
+        "compare", help="outcomes vs learning from one seed, figure and table"
+    )
+    compare_parser.add_argument("--seed", type=_seed, default=0)
+    compare_parser.add_argument(
+        "--steps", type=_count(1, MAX_STEPS, STEPS_WHY), default=DEFAULT_STEPS
+    )
+    compare_parser.add_argument("--set", **sets)
+    compare_parser.add_argument(
+        "--regimes", nargs="+", choices=REGIME_NAMES, default=list(COMPARED)
+    )
+    compare_parser.add_argument("--out", default=None, help="figure, .png, .svg or .pdf")
+    compare_parser.set_defaults(func=cmd_compare)
 
-    par = sub.add_parser("params", help="list every parameter")
-    par.add_argument("--format", choices=("table", "markdown", "json"), default="table")
-    par.set_defaults(func=cmd_params)
+    params_parser = sub.add_parser("params", help="list every parameter")
+    params_parser.add_argument("--format", choices=("table", "markdown", "json"), default="table")
+    params_parser.set_defaults(func=cmd_params)
 
-    lim = sub.add_parser("limit", help="the multitask principal-agent limiting case")
-    lim.add_argument("--alignment", type=float, required=True, help="cos(theta), 0 to 1")
-    lim.add_argument("--incentive", type=_share, required=True, help="b, 0 to 2")
-    lim.add_argument("--steps", type=_count(1, MAX_STEPS, STEPS_WHY), default=4)
-    lim.add_argument("--seed", type=_seed, default=0)
-    lim.set_defaults(func=cmd_limit)
+    limit_parser = sub.add_parser("limit", help="the multitask principal-agent limiting case")
+    limit_parser.add_argument("--alignment", type=float, required=True, help="cos(theta), 0 to 1")
+    limit_parser.add_argument("--incentive", type=_share, required=True, help="b, 0 to 2")
+    limit_parser.add_argument("--steps", type=_count(1, MAX_STEPS, STEPS_WHY), default=4)
+    limit_parser.add_argument("--seed", type=_seed, default=0)
+    limit_parser.set_defaults(func=cmd_limit)
     return top
 
 
@@ -283,7 +316,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     try:
         args = parser().parse_args(argv)
-        return args.func(args)
+        status: int = args.func(args)
+        return status
     except (UsageError, ParamError) as err:
         print(f"python -m sim: error: {err}", file=sys.stderr)
         return 2

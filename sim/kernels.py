@@ -9,20 +9,23 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.arrays import BoolArray, FloatArray, IntArray
 
-def sigmoid(x: np.ndarray) -> np.ndarray:
+
+def sigmoid(x: FloatArray) -> FloatArray:
     """Logistic function, safe for large arguments."""
-    return 1.0 / (1.0 + np.exp(-np.clip(x, -500, 500)))
+    out: FloatArray = 1.0 / (1.0 + np.exp(-np.clip(x, -500, 500)))
+    return out
 
 
-def choose(utility: np.ndarray, noise: float, uniform: np.ndarray) -> np.ndarray:
+def choose(utility: FloatArray, noise: float, uniform: FloatArray) -> BoolArray:
     """Logit choice: take an option with probability sigmoid(utility / noise); best at 0 noise."""
     if noise == 0:
         return utility > 0
     return uniform < sigmoid(utility / max(noise, 1e-9))
 
 
-def waterfill(returns: np.ndarray, cost: float, budget: np.ndarray) -> np.ndarray:
+def waterfill(returns: FloatArray, cost: float, budget: FloatArray) -> FloatArray:
     """Best effort allocation under quadratic cost and a time budget.
 
     Each row maximises ``sum(r_k e_k) - cost/2 * sum(e_k**2)`` subject to ``sum(e_k) <= budget``
@@ -38,7 +41,7 @@ def waterfill(returns: np.ndarray, cost: float, budget: np.ndarray) -> np.ndarra
         Effort on each use of time, same shape as ``returns``.
     """
     positive = np.maximum(returns, 0.0)
-    free = positive / cost
+    free: FloatArray = positive / cost
     over = free.sum(axis=1) > budget
     if not over.any():
         return free
@@ -52,7 +55,7 @@ def waterfill(returns: np.ndarray, cost: float, budget: np.ndarray) -> np.ndarra
     return out
 
 
-def rank_within(groups: np.ndarray, key: np.ndarray) -> np.ndarray:
+def rank_within(groups: IntArray, key: FloatArray) -> IntArray:
     """Rank of each item within its group, 0 for the largest key (ties keep index order)."""
     order = np.lexsort((-key, groups))
     sorted_groups = groups[order]
@@ -70,7 +73,11 @@ class Grouping:
     whole population; caseloads are fixed for a run.
     """
 
-    def __init__(self, groups: np.ndarray) -> None:
+    table: IntArray  # one row per group: the group's items, padded with -1
+    filled: BoolArray  # where ``table`` holds an item
+    items: IntArray  # the items in table order
+
+    def __init__(self, groups: IntArray) -> None:
         order = np.argsort(groups, kind="stable")
         sorted_groups = groups[order]
         counts = np.bincount(groups)
@@ -80,21 +87,21 @@ class Grouping:
         self.filled = self.table >= 0
         self.items = self.table[self.filled]
 
-    def order(self, key: np.ndarray) -> np.ndarray:
+    def order(self, key: FloatArray) -> IntArray:
         """Each group's items sorted by ``key``, largest first, padded with -1 (one row a group)."""
         negated = np.full(self.table.shape, np.inf)  # padding sorts after every real item
         negated[self.filled] = -key[self.items]
         position = np.argsort(negated, axis=1, kind="stable")
         return np.take_along_axis(self.table, position, axis=1)
 
-    def positions(self, order: np.ndarray) -> np.ndarray:
+    def positions(self, order: IntArray) -> IntArray:
         """Each item's place in ``order`` (a result of ``order``): its rank by that key."""
         placed = order >= 0
         out = np.empty(len(self.items), dtype=np.int64)
         out[order[placed]] = np.nonzero(placed)[1]
         return out
 
-    def rank(self, key: np.ndarray) -> np.ndarray:
+    def rank(self, key: FloatArray) -> IntArray:
         """Rank of each item within its group, 0 for the largest key."""
         negated = np.full(self.table.shape, np.inf)
         negated[self.filled] = -key[self.items]

@@ -16,12 +16,13 @@ citizens (the need it removed, before needs run out), so help that does nothing 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 from sim.model import AccountabilityModel
 
-LIMIT_PARAMS = {
+LIMIT_PARAMS: dict[str, Any] = {
     "regime": "outcomes",
     "intrinsic_motivation": 0.0,
     "motivation_sd": 0.0,
@@ -49,7 +50,7 @@ LIMIT_PARAMS = {
 }
 
 
-def closed_form(alignment: float, incentive: float) -> dict:
+def closed_form(alignment: float, incentive: float) -> dict[str, Any]:
     """Baker's (2002) answer for unit-length value and measure directions."""
     cos, sin = alignment, math.sqrt(1 - alignment**2)
     return {
@@ -60,7 +61,7 @@ def closed_form(alignment: float, incentive: float) -> dict:
     }
 
 
-def simulate(alignment: float, incentive: float, steps: int = 4, seed: int = 0) -> dict:
+def simulate(alignment: float, incentive: float, steps: int = 4, seed: int = 0) -> dict[str, Any]:
     """Run the model's workers in the limiting configuration and measure what they achieve.
 
     Effort is what each worker chose (sim.workers.Workers.plan_week); value is the need that
@@ -70,7 +71,7 @@ def simulate(alignment: float, incentive: float, steps: int = 4, seed: int = 0) 
     model = AccountabilityModel(
         rng=seed, measure_alignment=alignment, incentive_strength=incentive, **LIMIT_PARAMS
     )
-    workers = model.workers
+    workers, effort_cost = model.workers, model.params.effort_cost
     workers.skill[:] = 1.0  # the textbook agent turns effort into value one for one
     effort, value, cost = [], [], []
     for _ in range(steps):
@@ -79,22 +80,23 @@ def simulate(alignment: float, incentive: float, steps: int = 4, seed: int = 0) 
         chosen = np.column_stack([workers.help_effort, workers.indicator_effort])
         effort.append(chosen.mean(axis=0))
         value.append(model.citizens.value_delivered / len(workers.skill))
-        cost.append(0.5 * model.p["effort_cost"] * (chosen**2).sum(axis=1).mean())
-    first_best = 0.5 / model.p["effort_cost"]
+        cost.append(0.5 * effort_cost * (chosen**2).sum(axis=1).mean())
+    first_best = 0.5 / effort_cost
     return {
         "effort": [float(x) for x in np.mean(effort, axis=0)],
         "share_of_first_best": float((np.mean(value) - np.mean(cost)) / first_best),
     }
 
 
-def compare(alignment: float, incentive: float, steps: int = 4, seed: int = 0) -> dict:
+def compare(alignment: float, incentive: float, steps: int = 4, seed: int = 0) -> dict[str, Any]:
     """Simulated and closed-form results side by side, with the relative error of the share."""
-    sim, theory = simulate(alignment, incentive, steps, seed), closed_form(alignment, incentive)
-    s, t = sim["share_of_first_best"], theory["share_of_first_best"]
+    simulated = simulate(alignment, incentive, steps, seed)
+    theory = closed_form(alignment, incentive)
+    share, expected = simulated["share_of_first_best"], theory["share_of_first_best"]
     return {
         "alignment": alignment,
         "incentive": incentive,
-        "simulated": sim,
+        "simulated": simulated,
         "closed_form": theory,
-        "share_error": abs(s - t) / max(abs(t), 1e-12),
+        "share_error": abs(share - expected) / max(abs(expected), 1e-12),
     }

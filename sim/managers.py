@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from sim.arrays import FloatArray
 from sim.workers import SKILL_RATE, STRESS_SANCTION
 
 if TYPE_CHECKING:
@@ -52,10 +53,14 @@ SUPPORT_TIME = 0.02  # per worker per review, at full support
 class Teams:
     """The population table of teams: one row per manager's team."""
 
+    candour: FloatArray  # whether people say what went wrong (0 never, 1 always)
+    commitment: FloatArray  # how far the manager practises learning
+    manager_time: FloatArray  # managers' time spent holding to account this week
+
     def __init__(self, count: int) -> None:
         self.candour = np.full(count, CANDOUR_START)
-        self.commitment = np.ones(count)  # how far the manager practises learning
-        self.manager_time = np.zeros(count)  # managers' time spent holding to account this week
+        self.commitment = np.ones(count)
+        self.manager_time = np.zeros(count)
 
 
 class Manager(mesa.Agent):
@@ -82,13 +87,13 @@ class Manager(mesa.Agent):
         """This week's managerial time on holding to account (reviews spread over the period)."""
         model, levers = self.model, self.model.levers
         audited = levers.audit_rate * model.citizens.recorded[self.caseload].sum()
-        params, size = model.p, len(self.members)
+        params, size = model.params, len(self.members)
         per_review = size * (
             REVIEW_TIME * levers.has_target + SUPPORT_TIME * levers.support * self.commitment
         )
-        session = levers.learning_time * self.commitment * params["time_budget"]
+        session = levers.learning_time * self.commitment * params.time_budget
         model.teams.manager_time[self.team] = (
-            per_review / params["review_period"] + session + AUDIT_TIME * audited
+            per_review / params.review_period + session + AUDIT_TIME * audited
         )
 
     def review(self, rng: np.random.Generator) -> list[int]:
@@ -120,7 +125,7 @@ class Manager(mesa.Agent):
             target + levers.ratchet * np.maximum(measured - target, 0), 0.95
         )
         worst = bottom & (order == len(rows) - 1)
-        out = (workers.misses[rows] >= model.p["dismiss_after"]) & worst
+        out = (workers.misses[rows] >= model.params.dismiss_after) & worst
         out &= rng.random(len(rows)) < levers.sanctions
         return list(rows[out])
 
@@ -132,7 +137,7 @@ class Manager(mesa.Agent):
         without it, the example is whoever has the best figures, and what is copied is misheard.
         """
         model, levers, workers = self.model, self.model.levers, self.model.workers
-        params, rows = model.p, self.members
+        params, rows = model.params, self.members
         candour, commitment = self.candour, self.commitment
         weeks = np.maximum(workers.weeks[rows], 1)
         session = levers.learning_time * commitment
@@ -140,18 +145,18 @@ class Manager(mesa.Agent):
             measured, true = workers.measured_sum[rows] / weeks, workers.true_sum[rows] / weeks
             looks = candour * true + (1 - candour) * measured
             example = rows[np.argmax(looks + 1e-9 * rng.random(len(rows)))]
-            share = min(SESSION_RATE * session * params["review_period"], 1.0)
+            share = min(SESSION_RATE * session * params.review_period, 1.0)
             know_how = workers.knowledge
             copied = (1 - HABIT_PULL) * know_how[example] + HABIT_PULL * know_how[rows].mean()
             know_how[rows] += share * candour * (copied - know_how[rows])
             know_how[rows] += share * (1 - candour) * COPY_ERROR * rng.normal(0, 1, len(rows))
             # Time in a session is reflective practice, worth as much as what is said in it.
-            weeks_in_sessions = session * params["time_budget"] * params["review_period"]
+            weeks_in_sessions = session * params.time_budget * params.review_period
             workers.skill[rows] += (
                 SKILL_RATE * weeks_in_sessions * candour * (1 - workers.skill[rows])
             )
         reviewed = levers.case_review_rate * commitment * workers.caseload[rows]
-        noise = params["outcome_noise"] / 0.1
+        noise = params.outcome_noise / 0.1
         clarity = reviewed / (reviewed + CLARITY_HALF * max(noise, 1e-9))
         # Asking citizens how it went teaches even where no case is reviewed in depth.
         voice = 0.5 * levers.citizen_voice * commitment
@@ -180,7 +185,7 @@ class Manager(mesa.Agent):
             CANDOUR_STAKE * workers.stake[rows].mean()
             + CANDOUR_SANCTION * levers.sanctions
             + CANDOUR_TURNOVER * workers.joined[rows].mean()
-            + CANDOUR_HIERARCHY * model.p["hierarchy"]
+            + CANDOUR_HIERARCHY * model.params.hierarchy
         )
         level = float(np.clip(trust - fear, 0, 1))
         rate = CANDOUR_RISE if level > self.candour else CANDOUR_FALL
@@ -192,9 +197,9 @@ class Manager(mesa.Agent):
 
         Learning has taken root as far as the team says what went wrong (its candour).
         """
-        teams, params = self.model.teams, self.model.p
+        teams, params = self.model.teams, self.model.params
         rooted = self.candour
-        pressure = min(params["funding_stake"], 1.0)
+        pressure = min(params.funding_stake, 1.0)
         teams.commitment[self.team] = rooted + (1 - rooted) * (1 - pressure)
 
     def chase_nonengagement(self) -> None:

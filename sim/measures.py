@@ -13,9 +13,14 @@ worker they trust, and a worker whose figures pay can coach an answer. Agents re
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from sim.arrays import FloatArray
+
+if TYPE_CHECKING:
+    from sim.params import ModelParams
 
 DOMAIN_SETS = {
     "all": (0, 1, 2, 3),
@@ -39,22 +44,22 @@ class Measure:
             checked against the case; a coached answer from a citizen mostly cannot.
     """
 
-    weights: np.ndarray
+    weights: FloatArray
     alignment: float
     focus: float
     reported: bool
     audit_reach: float
 
-    def fit(self, values: np.ndarray) -> float:
+    def fit(self, values: FloatArray) -> float:
         """How much of bespoke help's value the indicator sees: cosine of weights and values."""
         if self.reported or np.array_equal(self.weights, values):
             return 1.0
         return float(self.weights @ values / np.linalg.norm(self.weights) / np.linalg.norm(values))
 
 
-def measure(p: dict[str, Any], design: np.ndarray) -> Measure:
+def measure(params: ModelParams, design: FloatArray) -> Measure:
     """The measure set by the parameters, for a service designed around ``design`` values."""
-    if p["measure"] == "citizen_reported":
+    if params.measure == "citizen_reported":
         return Measure(
             weights=design,
             alignment=1.0,
@@ -63,9 +68,9 @@ def measure(p: dict[str, Any], design: np.ndarray) -> Measure:
             audit_reach=COACHING_AUDIT_REACH,
         )
     keep = np.zeros(len(design), dtype=bool)
-    keep[list(DOMAIN_SETS[p["measured_domains"]])] = True
+    keep[list(DOMAIN_SETS[params.measured_domains])] = True
     weights = design if keep.all() else np.where(keep, design, 0) / design[keep].sum()
-    alignment = p["measure_alignment"]
+    alignment = params.measure_alignment
     return Measure(
         weights=weights,
         alignment=alignment,

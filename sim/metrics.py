@@ -5,9 +5,11 @@ One row per week. ``COLUMNS`` maps each column name to its meaning; the names ar
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from sim.arrays import FloatArray
 
 if TYPE_CHECKING:
     from sim.model import AccountabilityModel
@@ -52,6 +54,18 @@ COLUMNS: dict[str, str] = {
     "looking good).",
 }
 
+# Plain words for the figures learners misread, used wherever they are shown side by side. Only
+# true wellbeing is what citizens gained; true_performance counts outcomes by the indicator's own
+# definition, leaving out invented records, so a regime can lead on it and trail on wellbeing.
+GAINED = "what citizens gained"
+REPORTED = "reported"
+INDICATOR_REALLY = "the indicator, really"
+WORDS_NOTE = (
+    f"Only true wellbeing says {GAINED}. '{REPORTED.capitalize()}' is what the indicator shows; "
+    f"'{INDICATOR_REALLY}' leaves out invented records: citizens who really reached the outcome "
+    "the indicator counts, by its own definition, not what they gained."
+)
+
 WORKER_COLUMNS = (
     "step",
     "worker_id",
@@ -63,21 +77,21 @@ WORKER_COLUMNS = (
 )
 
 
-def _ratio(a: float, b: float) -> float:
-    return float(a / b) if b > 0 else float("nan")
+def _ratio(part: float | np.number[Any], whole: float | np.number[Any]) -> float:
+    return float(part / whole) if whole > 0 else float("nan")
 
 
-def _mean(x: np.ndarray) -> float:
-    return float(x.mean()) if x.size else float("nan")  # tiny runs can have empty fifths
+def _mean(values: FloatArray) -> float:
+    return float(values.mean()) if values.size else float("nan")  # tiny runs can have empty fifths
 
 
-def step_row(model: AccountabilityModel) -> dict:
+def step_row(model: AccountabilityModel) -> dict[str, Any]:
     """This week's row of COLUMNS."""
     citizens, workers, levers = model.citizens, model.workers, model.levers
     counted = citizens.responded | citizens.false_record
-    recorded = citizens.recorded.sum() / max(counted.sum(), 1)
+    recorded = citizens.recorded.sum() / max(int(counted.sum()), 1)
     achieved = citizens.achieved.mean()
-    budget = model.p["time_budget"]
+    budget = model.params.time_budget
     worked = workers.help_effort + workers.indicator_effort + workers.reflection
     time_used = worked + workers.accountability_time
     sessions = levers.learning_time * model.teams.commitment[workers.team] * budget
@@ -119,8 +133,8 @@ def step_row(model: AccountabilityModel) -> dict:
     }
 
 
-def _ranks(x: np.ndarray) -> np.ndarray:
-    return np.argsort(np.argsort(x, kind="stable"), kind="stable").astype(float)
+def _ranks(values: FloatArray) -> FloatArray:
+    return np.argsort(np.argsort(values, kind="stable"), kind="stable").astype(float)
 
 
 def review_stats(model: AccountabilityModel) -> dict[str, float]:
@@ -140,7 +154,7 @@ def review_stats(model: AccountabilityModel) -> dict[str, float]:
     return {"bunching": bunching, "rank_skill_corr": rho}
 
 
-def worker_rows(model: AccountabilityModel) -> list[dict]:
+def worker_rows(model: AccountabilityModel) -> list[dict[str, Any]]:
     """One row per worker for the review period just ended."""
     workers = model.workers
     weeks = np.maximum(workers.weeks, 1)
@@ -148,12 +162,12 @@ def worker_rows(model: AccountabilityModel) -> list[dict]:
     return [
         {
             "step": model.week,
-            "worker_id": workers.agent[i].unique_id,
-            "team": int(workers.team[i]),
-            "measured_performance": float(measured[i]),
-            "true_performance": float(true[i]),
-            "skill": float(workers.skill[i]),
-            "target": float(workers.target[i]),
+            "worker_id": workers.holder(post).unique_id,
+            "team": int(workers.team[post]),
+            "measured_performance": float(measured[post]),
+            "true_performance": float(true[post]),
+            "skill": float(workers.skill[post]),
+            "target": float(workers.target[post]),
         }
-        for i in range(len(workers.skill))
+        for post in range(len(workers.skill))
     ]

@@ -11,32 +11,48 @@ and no rule makes learning work: it works as far as people say what went wrong.
 from __future__ import annotations
 
 import inspect
+from dataclasses import dataclass, fields
 from typing import Any
 
 import mesa
 import numpy as np
+import pandas as pd
 
 from sim import metrics
 from sim.agents import Citizen, Manager
+from sim.arrays import FloatArray
 from sim.citizens import VALUES_AFTER, VALUES_BEFORE, Citizens
 from sim.managers import Teams
 from sim.measures import Measure, measure
-from sim.params import DEFAULT_STEPS, PARAMS, validate
+from sim.params import DEFAULT_STEPS, DEFAULTS, PARAMS, ModelParams
 from sim.regimes import PRESETS, Levers, Regime
 from sim.workers import Workers
 
-STREAMS = (
-    "citizens",
-    "staff",
-    "life",
-    "economy",
-    "outcomes",
-    "work",
-    "records",
-    "reviews",
-    "hiring",
-    "leaders",
-)
+
+@dataclass(frozen=True, slots=True)
+class Streams:
+    """One random stream per stochastic process, spawned from the run's seed in this order.
+
+    Each process draws from its own stream, so two regimes run with one seed face the same
+    citizens and the same shocks however differently their workers behave.
+    """
+
+    citizens: np.random.Generator  # who the citizens are
+    staff: np.random.Generator  # who the workers are, their weekly stress and quits
+    life: np.random.Generator  # life events
+    economy: np.random.Generator  # the local economy's shocks
+    outcomes: np.random.Generator  # luck in outcomes and citizens' reports
+    work: np.random.Generator  # workers' plans and visits
+    records: np.random.Generator  # what workers record and what audits find
+    reviews: np.random.Generator  # reviews, sessions and dismissals
+    hiring: np.random.Generator  # the people who fill empty posts
+    leaders: np.random.Generator  # managers who leave
+
+    @classmethod
+    def spawn(cls, seed: np.random.SeedSequence) -> Streams:
+        """Every stream, each from its own child of ``seed``."""
+        children = seed.spawn(len(fields(cls)))
+        return cls(*(np.random.default_rng(child) for child in children))
 
 
 _SEED_OBJECTS = (np.random.SeedSequence, np.random.Generator, np.random.BitGenerator)
@@ -87,44 +103,54 @@ class AccountabilityModel(mesa.Model):
     ):
         if rng is None:
             rng = int(np.random.SeedSequence().generate_state(1)[0])
-        seq = _seed_sequence(rng)
+        seed_sequence = _seed_sequence(rng)
         # The int seed where there is one (NumPy integers, e.g. read back from Parquet, too).
         self.seed: int | None = None if isinstance(rng, _SEED_OBJECTS) else int(rng)
-        super().__init__(rng=self.seed if self.seed is not None else seq)
+        super().__init__(rng=self.seed if self.seed is not None else seed_sequence)
         # Our own clock: Mesa 4 removes ``Model.steps`` and its ``time`` is a float.
         self.week: int = 0
-        self.p = validate(params)
-        self.streams = dict(
-            zip(STREAMS, (np.random.default_rng(s) for s in seq.spawn(len(STREAMS))), strict=True)
-        )
-        self.regime: Regime = PRESETS[self.p["regime"]]
-        self.levers: Levers = self.regime.levers(self.p)
-        self.values = VALUES_BEFORE.copy()
-        self.measure: Measure = measure(self.p, VALUES_BEFORE)
-        self.economy = 0.0
-        self.citizens = Citizens(self, self.streams["citizens"])
-        self.teams = Teams(self.p["n_managers"])
-        self.workers = Workers(self, self.streams["staff"])
+        self.params: ModelParams = ModelParams.from_values(params)
+        self.streams: Streams = Streams.spawn(seed_sequence)
+        self.regime: Regime = PRESETS[self.params.regime]
+        self.levers: Levers = self.regime.levers(self.params)
+        self.values: FloatArray = VALUES_BEFORE.copy()
+        self.measure: Measure = measure(self.params, VALUES_BEFORE)
+        self.economy: float = 0.0
+        self.citizens: Citizens = Citizens(self, self.streams.citizens)
+        self.teams: Teams = Teams(self.params.n_managers)
+        self.workers: Workers = Workers(self, self.streams.staff)
         if self.workers.specialist.any():
-            self.workers.domain = self.citizens.triage(
-                self.workers.specialist, self.streams["staff"]
-            )
+            self.workers.domain = self.citizens.triage(self.workers.specialist, self.streams.staff)
         self.workers.settle_caseloads()
-        self.managers = [Manager(self, team) for team in range(self.p["n_managers"])]
-        Citizen.create_agents(self, self.p["n_citizens"], row=list(range(self.p["n_citizens"])))
+        self.managers: list[Manager] = [
+            Manager(self, team) for team in range(self.params.n_managers)
+        ]
+        citizens = self.params.n_citizens
+        Citizen.create_agents(self, citizens, row=list(range(citizens)))
         self.worker_rows = worker_rows
-        self.last_review = {"bunching": float("nan"), "rank_skill_corr": float("nan")}
+        self.last_review: dict[str, float] = {
+            "bunching": float("nan"),
+            "rank_skill_corr": float("nan"),
+        }
         self.datacollector = mesa.DataCollector(
             tables={"steps": list(metrics.COLUMNS), "workers": list(metrics.WORKER_COLUMNS)}
         )
-        self.citizens.assess(self.streams["outcomes"])
+        self.citizens.assess(self.streams.outcomes)
+
+    @property
+    def p(self) -> dict[str, Any]:
+        """Every parameter by name, for callers that look parameters up by name.
+
+        The model itself reads ``params``, a ``sim.params.ModelParams``.
+        """
+        return self.params.as_dict()
 
     def switch_regime(self, name: str) -> None:
         """Change the accountability regime mid-run (the ship is rebuilt whilst sailing)."""
         self.regime = PRESETS[name]
-        self.levers = self.regime.levers(self.p)
+        self.levers = self.regime.levers(self.params)
         if self.levers.has_target and np.isnan(self.workers.target).any():
-            self.workers.target[:] = self.p["initial_target"]
+            self.workers.target[:] = self.params.initial_target
 
     def shift_environment(self) -> None:
         """What counts as good changes: priorities move, and yesterday's know-how goes stale."""
@@ -133,89 +159,92 @@ class AccountabilityModel(mesa.Model):
 
     def step(self) -> None:
         """One week in the life of the service."""
-        p, s = self.p, self.streams
+        params, streams = self.params, self.streams
         self.week += 1
         week = self.week
-        if week == p["switch_step"]:
-            self.switch_regime(p["switch_to"])
-        if week == p["shift_step"]:
+        if week == params.switch_step:
+            self.switch_regime(params.switch_to)
+        if week == params.shift_step:
             self.shift_environment()
         if not self.levers.has_target:
             self.workers.target[:] = np.nan
-        self.economy = s["economy"].normal(0, p["economic_shock_sd"])
-        self.citizens.live_week(s["life"], self.economy)
-        self.citizens.assess(s["outcomes"])
-        self.workers.plan_week(s["work"])
-        self.workers.work_week(s["work"])
-        self.citizens.assess(s["outcomes"])
-        self.workers.record(s["records"])
+        self.economy = streams.economy.normal(0, params.economic_shock_sd)
+        self.citizens.live_week(streams.life, self.economy)
+        self.citizens.assess(streams.outcomes)
+        self.workers.plan_week(streams.work)
+        self.workers.work_week(streams.work)
+        self.citizens.assess(streams.outcomes)
+        self.workers.record(streams.records)
         for manager in self.managers:
             manager.account_time()
-        leavers = list(self.workers.live_week(s["staff"]))
+        leavers = list(self.workers.live_week(streams.staff))
         self.workers.quits += len(leavers)
-        if week % p["review_period"] == 0:
+        if week % params.review_period == 0:
             self.review(leavers)
         elif leavers:
-            self.workers.hire(np.array(leavers), s["hiring"])
-        self.replace_leaders(s["leaders"])
+            self.workers.hire(np.array(leavers), streams.hiring)
+        self.replace_leaders(streams.leaders)
         self.datacollector.add_table_row("steps", metrics.step_row(self))
 
     def review(self, leavers: list[int]) -> None:
         """Each manager reviews the team; workers learn from how it went; posts are filled."""
-        s = self.streams
+        reviews = self.streams.reviews
         if self.worker_rows:
             for row in metrics.worker_rows(self):
                 self.datacollector.add_table_row("workers", row)
         self.last_review = metrics.review_stats(self)
         dismissed: list[int] = []
         for manager in self.managers:
-            dismissed += manager.review(s["reviews"])
+            dismissed += manager.review(reviews)
             manager.chase_nonengagement()
-        self.workers.adapt(s["reviews"])
+        self.workers.adapt(reviews)
         self.workers.dismissals += len(set(dismissed) - set(leavers))  # no one leaves twice
         self.workers.reset_period()
         gone = sorted(set(leavers) | set(dismissed))
         if gone:
-            self.workers.hire(np.array(gone), s["hiring"])
+            self.workers.hire(np.array(gone), self.streams.hiring)
 
     def replace_leaders(self, rng: np.random.Generator) -> None:
         """Managers who leave this week are replaced by someone new to the team."""
-        leaving = rng.random(len(self.managers)) < self.p["leader_turnover"]
+        leaving = rng.random(len(self.managers)) < self.params.leader_turnover
         for team in np.flatnonzero(leaving):
             self.managers[team].remove()
             self.managers[team] = Manager(self, int(team))
             self.managers[team].take_over()
 
-    def frame(self):
+    def frame(self) -> pd.DataFrame:
         """The weekly rows so far, as a pandas DataFrame (the public output contract)."""
         return self.datacollector.get_table_dataframe("steps")
 
-    def worker_frame(self):
+    def worker_frame(self) -> pd.DataFrame:
         """Worker rows at each review (when the model was built with ``worker_rows=True``)."""
         return self.datacollector.get_table_dataframe("workers")
 
 
 def _signature() -> inspect.Signature:
-    kw = inspect.Parameter.KEYWORD_ONLY
-    params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-    params += [
-        inspect.Parameter("rng", kw, default=None),
-        inspect.Parameter("worker_rows", kw, default=False),
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    arguments = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    arguments += [
+        inspect.Parameter("rng", keyword, default=None),
+        inspect.Parameter("worker_rows", keyword, default=False),
     ]
-    params += [inspect.Parameter(p.name, kw, default=p.default) for p in PARAMS.values()]
-    return inspect.Signature(params)
+    arguments += [
+        inspect.Parameter(param.name, keyword, default=param.default) for param in PARAMS.values()
+    ]
+    return inspect.Signature(arguments)
 
 
-# Introspection (help(), SolaraViz) sees every declared parameter with its default.
-AccountabilityModel.__init__.__signature__ = _signature()
+# Introspection (help(), SolaraViz) sees every declared parameter with its default. Typeshed
+# declares no ``__signature__`` on functions, though inspect reads it.
+AccountabilityModel.__init__.__signature__ = _signature()  # type: ignore[attr-defined]
 
 
 def run(
-    regime: str = PARAMS["regime"].default,
+    regime: str = DEFAULTS.regime,
     steps: int = DEFAULT_STEPS,
     seed: int = 0,
     **params: Any,
-):
+) -> pd.DataFrame:
     """Run the model and return one row per week.
 
     Args:

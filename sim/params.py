@@ -1,16 +1,19 @@
 """The one declaration of every model parameter.
 
-Each parameter is declared once, with its type, default, allowed range, unit, a one-line meaning
-and the source or rationale for its default. The CLI, experiment files, dashboard controls and the
-docs all read this table; nothing else in the project repeats a default or a range.
+``ModelParams`` declares each parameter once, as a typed field of a frozen dataclass whose
+metadata carries its allowed range, unit, a one-line meaning and the source or rationale for its
+default. The model reads a ``ModelParams`` by attribute; the table ``PARAMS`` that the CLI,
+experiment files, dashboard controls and the docs read is generated from it. Nothing else in the
+project repeats a default or a range.
 """
 
 from __future__ import annotations
 
 import difflib
 import math
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, get_type_hints
 
 from sim.regimes import PRESETS
 
@@ -24,7 +27,7 @@ class ParamError(ValueError):
 
 @dataclass(frozen=True)
 class Param:
-    """One model parameter.
+    """One model parameter, as the tables read it (generated from its ``ModelParams`` field).
 
     Attributes:
         name: Keyword accepted by the model, the CLI (`--set name=value`) and experiment files.
@@ -57,7 +60,14 @@ class Param:
         if self.kind is str:
             return "one of " + ", ".join(self.choices)
         kind = "a whole number" if self.kind is int else "a number"
-        return f"{kind} from {self.low:g} to {self.high:g}"
+        low, high = self.bounds()
+        return f"{kind} from {low:g} to {high:g}"
+
+    def bounds(self) -> tuple[float, float]:
+        """Smallest and largest allowed value of a number parameter."""
+        if self.low is None or self.high is None:
+            raise TypeError(f"{self.name} is not a number parameter")
+        return self.low, self.high
 
     def coerce(self, value: Any) -> Any:
         """Return ``value`` converted to this parameter's type, or raise ParamError."""
@@ -76,161 +86,243 @@ class Param:
                 ) from None
         if not isinstance(value, int | float) and not hasattr(value, "__float__"):
             raise ParamError(f"{self.name}={value!r} is not a number: use {self.allowed()}")
-        value = float(value)
-        if math.isnan(value) or not self.low <= value <= self.high:
-            raise ParamError(f"{self.name}={value:g} is out of range: use {self.allowed()}")
+        number = float(value)
+        low, high = self.bounds()
+        if math.isnan(number) or not low <= number <= high:
+            raise ParamError(f"{self.name}={number:g} is out of range: use {self.allowed()}")
         if self.kind is int:
-            if value != int(value):
-                raise ParamError(f"{self.name}={value:g} is not whole: use {self.allowed()}")
-            return int(value)
-        return value
+            if number != int(number):
+                raise ParamError(f"{self.name}={number:g} is not whole: use {self.allowed()}")
+            return int(number)
+        return number
 
 
-# fmt: off
-_P = Param
-PARAMS: dict[str, Param] = {p.name: p for p in [
+def _declare(
+    default: Any,
+    low: float | None = None,
+    high: float | None = None,
+    *,
+    unit: str = "-",
+    meaning: str,
+    source: str,
+    group: str,
+    label: str,
+    choices: tuple[str, ...] = (),
+) -> Any:
+    """A ``ModelParams`` field: its default, and the metadata that its ``Param`` is built from."""
+    metadata = {
+        "low": low,
+        "high": high,
+        "unit": unit,
+        "meaning": meaning,
+        "source": source,
+        "group": group,
+        "choices": choices,
+        "label": label,
+    }
+    return field(default=default, metadata=metadata)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ModelParams:
+    """Every model parameter, typed, with its declared default.
+
+    Building one checks every value (``ParamError`` names the first that is not allowed) and
+    converts it to its declared type: ``ModelParams(ratchet=1)`` holds ``ratchet == 1.0``. Each
+    field's metadata holds its range, unit, meaning, source, group, choices and label (see
+    ``Param``); ``from_values`` builds one from names and values typed by a user.
+    """
+
+    # fmt: off
     # --- sizes -------------------------------------------------------------------------------------
-    _P('n_citizens', int, 600, 1, 200000, unit='people', label='Citizens', group='sizes',
-       meaning='Citizens the service works with.',
-       source='Default size: a small locality service, fast enough for a live demo.'),
-    _P('n_workers', int, 30, 1, 20000, unit='people', label='Workers', group='sizes',
-       meaning='Frontline workers; caseloads are shared out evenly.',
-       source='20 citizens a worker, a typical case-managed caseload.'),
-    _P('n_managers', int, 3, 1, 2000, unit='people', label='Managers', group='sizes',
-       meaning='Managers; each runs one team of workers.',
-       source='Teams of ten.'),
+    n_citizens: int = _declare(600, 1, 200000, unit='people', label='Citizens', group='sizes',
+        meaning='Citizens the service works with.',
+        source='Default size: a small locality service, fast enough for a live demo.')
+    n_workers: int = _declare(30, 1, 20000, unit='people', label='Workers', group='sizes',
+        meaning='Frontline workers; caseloads are shared out evenly.',
+        source='20 citizens a worker, a typical case-managed caseload.')
+    n_managers: int = _declare(3, 1, 2000, unit='people', label='Managers', group='sizes',
+        meaning='Managers; each runs one team of workers.',
+        source='Teams of ten.')
     # --- regime ------------------------------------------------------------------------------------
-    _P('regime', str, 'outcomes', unit='-', label='Regime', group='regime',
-       choices=REGIME_NAMES,
-       meaning='How the service is held to account: outcome targets, learning, none, or a hybrid of the first two.',
-       source='The comparison the model exists for.'),
-    _P('incentive_strength', float, 0.6, 0.0, 2.0, unit='stake per unit of measured performance', label='Incentive strength', group='regime',
-       meaning="How much measured results matter to a worker's pay, standing and security under targets.",
-       source='Moderate-to-strong performance management; 0 switches incentives off, 1 is the first-best stake in the limiting case.'),
-    _P('initial_target', float, 0.65, 0.0, 1.0, unit='share of caseload', label='Initial target', group='regime',
-       meaning='First target: the share of each caseload that must have an outcome recorded.',
-       source='A stretch target: without gaming about a quarter of caseloads pass (true performance 0.25-0.3).'),
-    _P('ratchet', float, 0.5, 0.0, 1.0, unit='-', label='Ratchet', group='regime',
-       meaning='How far the next target moves up towards what a worker achieved last review (0 fixed, 1 all the way).',
-       source="Bevan & Hood (2006): targets set from last year's achievement."),
-    _P('audit_rate', float, 0.05, 0.0, 1.0, unit='share of records', label='Audit rate', group='regime',
-       meaning='Chance that any one recorded outcome is checked by an audit.',
-       source='Light-touch sampling audits of case records.'),
-    _P('sanction_severity', float, 0.5, 0.0, 1.0, unit='-', label='Sanction severity', group='regime',
-       meaning='How hard misses, bottom ranks and caught misreporting are punished (warnings, stress, dismissal).',
-       source="Mid-scale; at 1 the team's worst-ranked worker is dismissed once they have missed dismiss_after reviews in a row."),
-    _P('dismiss_after', int, 6, 1, 52, unit='reviews', label='Misses before dismissal', group='regime',
-       meaning="Consecutive missed targets before the team's worst-ranked worker may be dismissed.",
-       source='A capability procedure of about six months at monthly reviews.'),
-    _P('review_period', int, 4, 1, 52, unit='weeks', label='Review period', group='regime',
-       meaning="Weeks between a manager's reviews (targets and rankings, or learning sessions and feedback).",
-       source='Monthly one-to-ones.'),
-    _P('learning_time', float, 0.1, 0.0, 0.5, unit='share of the week', label='Learning time', group='regime',
-       meaning='Time in learning sessions under learning accountability.',
-       source='Half a day a week of reflective practice, as in HLS case studies.'),
-    _P('autonomy', float, 0.8, 0.0, 1.0, unit='-', label='Autonomy', group='regime',
-       meaning='Freedom to respond to need rather than follow a prescribed process, granted under learning accountability.',
-       source='HLS: trust and autonomy for bespoke help.'),
-    _P('base_autonomy', float, 0.3, 0.0, 1.0, unit='-', label='Base autonomy', group='regime',
-       meaning='Autonomy where it is not granted deliberately (targets or no accountability).',
-       source='Procedure-led services.'),
-    _P('funding_stake', float, 0.1, 0.0, 2.0, unit='stake per unit of reported performance', label='Funding stake', group='regime',
-       meaning="Share of the service's funding or standing tied to the figures it reports upward to its commissioner or government; present under every regime.",
-       source='Payment by results and league tables above the service; Plymouth kept feeding the old measures to government (Lowe et al. 2021).'),
-    _P('shielding', float, 0.8, 0.0, 1.0, unit='-', label='Shielding', group='regime',
-       meaning='How far managers absorb the pressure from above instead of passing it down to workers, under learning accountability (under targets it is passed down).',
-       source='HLS: managers as a heat shield; Plymouth used the old measures inside only for learning.'),
-    _P('case_review_rate', float, 0.15, 0.0, 1.0, unit='share of caseload per review', label='Case reviews', group='regime',
-       meaning='Share of each caseload looked at in depth each review period under learning accountability, to learn what really happened (takes workers\' time).',
-       source='Case reviews and follow-up conversations, about two hours per citizen sampled.'),
-    _P('hierarchy', float, 0.3, 0.0, 1.0, unit='-', label='Hierarchy', group='regime',
-       meaning='Distance between ranks: how risky it feels to tell a manager what went wrong.',
-       source='Psychological safety (Edmondson 1999); mid-to-low in a small locality service.'),
-    _P('leader_turnover', float, 0.005, 0.0, 0.2, unit='per week', label='Leader turnover', group='regime',
-       meaning='Chance that a manager leaves in a week; a successor under pressure from above drifts back towards passing it down unless learning has taken root.',
-       source='About one change of manager every four years; reversion reported in Collaborative Newcastle (2020-24).'),
+    regime: str = _declare('outcomes', unit='-', label='Regime', group='regime',
+        choices=REGIME_NAMES,
+        meaning='How the service is held to account: outcome targets, learning, none, or a hybrid of the first two.',
+        source='The comparison the model exists for.')
+    incentive_strength: float = _declare(0.6, 0.0, 2.0, unit='stake per unit of measured performance', label='Incentive strength', group='regime',
+        meaning="How much measured results matter to a worker's pay, standing and security under targets.",
+        source='Moderate-to-strong performance management; 0 switches incentives off, 1 is the first-best stake in the limiting case.')
+    initial_target: float = _declare(0.65, 0.0, 1.0, unit='share of caseload', label='Initial target', group='regime',
+        meaning='First target: the share of each caseload that must have an outcome recorded.',
+        source='A stretch target: without gaming about a quarter of caseloads pass (true performance 0.25-0.3).')
+    ratchet: float = _declare(0.5, 0.0, 1.0, unit='-', label='Ratchet', group='regime',
+        meaning='How far the next target moves up towards what a worker achieved last review (0 fixed, 1 all the way).',
+        source="Bevan & Hood (2006): targets set from last year's achievement.")
+    audit_rate: float = _declare(0.05, 0.0, 1.0, unit='share of records', label='Audit rate', group='regime',
+        meaning='Chance that any one recorded outcome is checked by an audit.',
+        source='Light-touch sampling audits of case records.')
+    sanction_severity: float = _declare(0.5, 0.0, 1.0, unit='-', label='Sanction severity', group='regime',
+        meaning='How hard misses, bottom ranks and caught misreporting are punished (warnings, stress, dismissal).',
+        source="Mid-scale; at 1 the team's worst-ranked worker is dismissed once they have missed dismiss_after reviews in a row.")
+    dismiss_after: int = _declare(6, 1, 52, unit='reviews', label='Misses before dismissal', group='regime',
+        meaning="Consecutive missed targets before the team's worst-ranked worker may be dismissed.",
+        source='A capability procedure of about six months at monthly reviews.')
+    review_period: int = _declare(4, 1, 52, unit='weeks', label='Review period', group='regime',
+        meaning="Weeks between a manager's reviews (targets and rankings, or learning sessions and feedback).",
+        source='Monthly one-to-ones.')
+    learning_time: float = _declare(0.1, 0.0, 0.5, unit='share of the week', label='Learning time', group='regime',
+        meaning='Time in learning sessions under learning accountability.',
+        source='Half a day a week of reflective practice, as in HLS case studies.')
+    autonomy: float = _declare(0.8, 0.0, 1.0, unit='-', label='Autonomy', group='regime',
+        meaning='Freedom to respond to need rather than follow a prescribed process, granted under learning accountability.',
+        source='HLS: trust and autonomy for bespoke help.')
+    base_autonomy: float = _declare(0.3, 0.0, 1.0, unit='-', label='Base autonomy', group='regime',
+        meaning='Autonomy where it is not granted deliberately (targets or no accountability).',
+        source='Procedure-led services.')
+    funding_stake: float = _declare(0.1, 0.0, 2.0, unit='stake per unit of reported performance', label='Funding stake', group='regime',
+        meaning="Share of the service's funding or standing tied to the figures it reports upward to its commissioner or government; present under every regime.",
+        source='Payment by results and league tables above the service; Plymouth kept feeding the old measures to government (Lowe et al. 2021).')
+    shielding: float = _declare(0.8, 0.0, 1.0, unit='-', label='Shielding', group='regime',
+        meaning='How far managers absorb the pressure from above instead of passing it down to workers, under learning accountability (under targets it is passed down).',
+        source='HLS: managers as a heat shield; Plymouth used the old measures inside only for learning.')
+    case_review_rate: float = _declare(0.15, 0.0, 1.0, unit='share of caseload per review', label='Case reviews', group='regime',
+        meaning='Share of each caseload looked at in depth each review period under learning accountability, to learn what really happened (takes workers\' time).',
+        source='Case reviews and follow-up conversations, about two hours per citizen sampled.')
+    hierarchy: float = _declare(0.3, 0.0, 1.0, unit='-', label='Hierarchy', group='regime',
+        meaning='Distance between ranks: how risky it feels to tell a manager what went wrong.',
+        source='Psychological safety (Edmondson 1999); mid-to-low in a small locality service.')
+    leader_turnover: float = _declare(0.005, 0.0, 0.2, unit='per week', label='Leader turnover', group='regime',
+        meaning='Chance that a manager leaves in a week; a successor under pressure from above drifts back towards passing it down unless learning has taken root.',
+        source='About one change of manager every four years; reversion reported in Collaborative Newcastle (2020-24).')
     # --- measure -----------------------------------------------------------------------------------
-    _P('measure_alignment', float, 0.6, 0.0, 1.0, unit='cosine', label='Measure alignment', group='measure',
-       meaning='How well what is measured matches what is valued: the cosine between the two (1 perfect, 0 unrelated).',
-       source='Baker (2002): alignment cos(theta) between measure and value.'),
-    _P('measured_domains', str, 'all', unit='-', label='Measured domains', group='measure',
-       choices=('all', 'income', 'income+housing', 'health+relationships'),
-       meaning='Life domains the outcome indicator scores (each weighted as when the measure was designed).',
-       source='Give up and Replace: the room chooses what is measured. all: the designed measure.'),
-    _P('measure', str, 'indicator', unit='-', label='Measure', group='measure',
-       choices=('indicator', 'citizen_reported'),
-       meaning="Where the figures come from: the outcome indicator workers record, or citizens' own reports of their wellbeing.",
-       source='Give up and Replace; 360-degree accountability (Lowe et al. 2021, HLS).'),
-    _P('outcome_threshold', float, 0.7, 0.05, 0.95, unit='indicator score', label='Outcome threshold', group='measure',
-       meaning='Score on the indicator at which a citizen counts as having an outcome.',
-       source='Chosen so that about a quarter of citizens pass without gaming, the easiest cases sitting just below it.'),
-    _P('outcome_noise', float, 0.1, 0.0, 0.5, unit='indicator score (sd)', label='Outcome noise', group='measure',
-       meaning="Week-to-week luck and measurement error in whether a citizen's outcome is met.",
-       source='Realistic: small caseloads make performance figures noisy.'),
+    measure_alignment: float = _declare(0.6, 0.0, 1.0, unit='cosine', label='Measure alignment', group='measure',
+        meaning='How well what is measured matches what is valued: the cosine between the two (1 perfect, 0 unrelated).',
+        source='Baker (2002): alignment cos(theta) between measure and value.')
+    measured_domains: str = _declare('all', unit='-', label='Measured domains', group='measure',
+        choices=('all', 'income', 'income+housing', 'health+relationships'),
+        meaning='Life domains the outcome indicator scores (each weighted as when the measure was designed).',
+        source='Give up and Replace: the room chooses what is measured. all: the designed measure.')
+    measure: str = _declare('indicator', unit='-', label='Measure', group='measure',
+        choices=('indicator', 'citizen_reported'),
+        meaning="Where the figures come from: the outcome indicator workers record, or citizens' own reports of their wellbeing.",
+        source='Give up and Replace; 360-degree accountability (Lowe et al. 2021, HLS).')
+    outcome_threshold: float = _declare(0.7, 0.05, 0.95, unit='indicator score', label='Outcome threshold', group='measure',
+        meaning='Score on the indicator at which a citizen counts as having an outcome.',
+        source='Chosen so that about a quarter of citizens pass without gaming, the easiest cases sitting just below it.')
+    outcome_noise: float = _declare(0.1, 0.0, 0.5, unit='indicator score (sd)', label='Outcome noise', group='measure',
+        meaning="Week-to-week luck and measurement error in whether a citizen's outcome is met.",
+        source='Realistic: small caseloads make performance figures noisy.')
     # --- workers -----------------------------------------------------------------------------------
-    _P('intrinsic_motivation', float, 0.5, 0.0, 1.0, unit='-', label='Intrinsic motivation', group='workers',
-       meaning="How much workers care about citizens' real wellbeing, before any crowding out.",
-       source='Public-service motivation (Perry & Wise 1990), mid-scale.'),
-    _P('motivation_sd', float, 0.15, 0.0, 0.5, unit='-', label='Motivation spread', group='workers',
-       meaning='Spread of intrinsic motivation between workers; also the unit of the crowding-out effect sizes.',
-       source='Deci, Koestner & Ryan (1999) effect sizes are in standard deviations.'),
-    _P('effort_cost', float, 0.7, 0.05, 5.0, unit='utility per effort squared', label='Effort cost', group='workers',
-       meaning='Curvature of the cost of effort (quadratic).',
-       source='Holmstrom & Milgrom (1991) quadratic cost; at 0.7 a skilled, motivated worker would fill the week, so time given to accountability is time taken from citizens, while a less motivated one leaves room for incentives to add effort.'),
-    _P('time_budget', float, 1.0, 0.1, 100.0, unit='weeks', label='Time budget', group='workers',
-       meaning='Working time in a week.',
-       source='One working week.'),
-    _P('reporting_overhead', float, 0.1, 0.0, 0.5, unit='share of the week', label='Reporting overhead', group='workers',
-       meaning='Time spent feeding the performance management system under targets.',
-       source='Typical recording burden in case-managed services.'),
-    _P('choice_noise', float, 0.05, 0.0, 1.0, unit='utility', label='Choice noise', group='workers',
-       meaning="Noise in workers' choices of tactics (logit temperature); 0 is a strict best response.",
-       source='Bounded rationality (McFadden logit).'),
-    _P('perception_noise', float, 0.05, 0.0, 1.0, unit='utility (sd)', label='Perception noise', group='workers',
-       meaning='Noise in how workers perceive the return to each use of time.',
-       source='Bounded rationality.'),
-    _P('reinforcement', float, 0.5, 0.0, 5.0, unit='-', label='Reinforcement rate', group='workers',
-       meaning='Learning rate of gaming propensities from what paid off compared with peers.',
-       source='Erev & Roth (1998) style learning.'),
-    _P('imitation', float, 0.25, 0.0, 1.0, unit='per review', label='Imitation', group='workers',
-       meaning="Chance that a worker copies part of the tactics of the team's best-rewarded colleague at a review.",
-       source='Social learning in teams.'),
-    _P('status_concern', float, 0.15, 0.0, 1.0, unit='stake per unit of measured performance', label='Status concern', group='workers',
-       meaning="How much workers care about how their figures look to colleagues and managers where figures are shown: in league tables, or in sessions where people do not say what went wrong.",
-       source='Looking good before peers; small beside pay and security (mid-low).'),
-    _P('specialisation', float, 0.0, 0.0, 1.0, unit='share of workers', label='Specialisation', group='workers',
-       meaning='Share of workers who help in one life domain only, and more deeply there; citizens are triaged to them by their main need, and other needs mean a referral.',
-       source='0 is a fully generalist service; the cavalry are not coming: can generalists plug the gaps?'),
+    intrinsic_motivation: float = _declare(0.5, 0.0, 1.0, unit='-', label='Intrinsic motivation', group='workers',
+        meaning="How much workers care about citizens' real wellbeing, before any crowding out.",
+        source='Public-service motivation (Perry & Wise 1990), mid-scale.')
+    motivation_sd: float = _declare(0.15, 0.0, 0.5, unit='-', label='Motivation spread', group='workers',
+        meaning='Spread of intrinsic motivation between workers; also the unit of the crowding-out effect sizes.',
+        source='Deci, Koestner & Ryan (1999) effect sizes are in standard deviations.')
+    effort_cost: float = _declare(0.7, 0.05, 5.0, unit='utility per effort squared', label='Effort cost', group='workers',
+        meaning='Curvature of the cost of effort (quadratic).',
+        source='Holmstrom & Milgrom (1991) quadratic cost; at 0.7 a skilled, motivated worker would fill the week, so time given to accountability is time taken from citizens, while a less motivated one leaves room for incentives to add effort.')
+    time_budget: float = _declare(1.0, 0.1, 100.0, unit='weeks', label='Time budget', group='workers',
+        meaning='Working time in a week.',
+        source='One working week.')
+    reporting_overhead: float = _declare(0.1, 0.0, 0.5, unit='share of the week', label='Reporting overhead', group='workers',
+        meaning='Time spent feeding the performance management system under targets.',
+        source='Typical recording burden in case-managed services.')
+    choice_noise: float = _declare(0.05, 0.0, 1.0, unit='utility', label='Choice noise', group='workers',
+        meaning="Noise in workers' choices of tactics (logit temperature); 0 is a strict best response.",
+        source='Bounded rationality (McFadden logit).')
+    perception_noise: float = _declare(0.05, 0.0, 1.0, unit='utility (sd)', label='Perception noise', group='workers',
+        meaning='Noise in how workers perceive the return to each use of time.',
+        source='Bounded rationality.')
+    reinforcement: float = _declare(0.5, 0.0, 5.0, unit='-', label='Reinforcement rate', group='workers',
+        meaning='Learning rate of gaming propensities from what paid off compared with peers.',
+        source='Erev & Roth (1998) style learning.')
+    imitation: float = _declare(0.25, 0.0, 1.0, unit='per review', label='Imitation', group='workers',
+        meaning="Chance that a worker copies part of the tactics of the team's best-rewarded colleague at a review.",
+        source='Social learning in teams.')
+    status_concern: float = _declare(0.15, 0.0, 1.0, unit='stake per unit of measured performance', label='Status concern', group='workers',
+        meaning="How much workers care about how their figures look to colleagues and managers where figures are shown: in league tables, or in sessions where people do not say what went wrong.",
+        source='Looking good before peers; small beside pay and security (mid-low).')
+    specialisation: float = _declare(0.0, 0.0, 1.0, unit='share of workers', label='Specialisation', group='workers',
+        meaning='Share of workers who help in one life domain only, and more deeply there; citizens are triaged to them by their main need, and other needs mean a referral.',
+        source='0 is a fully generalist service; the cavalry are not coming: can generalists plug the gaps?')
     # --- citizens ----------------------------------------------------------------------------------
-    _P('complexity', float, 0.5, 0.0, 2.0, unit='-', label='Complexity', group='citizens',
-       meaning="Average complexity of citizens' needs; a few citizens always carry most of it (log-normal spread).",
-       source='Multiple-disadvantage populations (Bramley et al. 2015).'),
-    _P('need_heterogeneity', float, 0.5, 0.0, 1.0, unit='-', label='Need heterogeneity', group='citizens',
-       meaning='How far what helps differs from person to person (0: the standard process suits everyone; 1: what helps each person must be found out).',
-       source='Public service is bespoke by default (Lowe et al. 2021); mid-scale.'),
-    _P('need_concentration', float, 0.0, 0.0, 1.0, unit='-', label='Need concentration', group='citizens',
-       meaning="How far a citizen's needs sit in one life domain rather than spread across several (specialists help most where needs are concentrated).",
-       source='0: needs spread as drawn; multiple disadvantage is spread across domains (Bramley et al. 2015).'),
-    _P('economic_shock_sd', float, 0.01, 0.0, 0.1, unit='need per week (sd)', label='Economic shocks', group='citizens',
-       meaning='Size of the shared weekly shocks from the local economy.',
-       source='Outcomes are made by whole systems.'),
-    _P('life_event_rate', float, 0.02, 0.0, 0.5, unit='per week', label='Life events', group='citizens',
-       meaning='Chance that a citizen meets a personal life event (illness, loss, eviction) in a week.',
-       source='About one event a year.'),
+    complexity: float = _declare(0.5, 0.0, 2.0, unit='-', label='Complexity', group='citizens',
+        meaning="Average complexity of citizens' needs; a few citizens always carry most of it (log-normal spread).",
+        source='Multiple-disadvantage populations (Bramley et al. 2015).')
+    need_heterogeneity: float = _declare(0.5, 0.0, 1.0, unit='-', label='Need heterogeneity', group='citizens',
+        meaning='How far what helps differs from person to person (0: the standard process suits everyone; 1: what helps each person must be found out).',
+        source='Public service is bespoke by default (Lowe et al. 2021); mid-scale.')
+    need_concentration: float = _declare(0.0, 0.0, 1.0, unit='-', label='Need concentration', group='citizens',
+        meaning="How far a citizen's needs sit in one life domain rather than spread across several (specialists help most where needs are concentrated).",
+        source='0: needs spread as drawn; multiple disadvantage is spread across domains (Bramley et al. 2015).')
+    economic_shock_sd: float = _declare(0.01, 0.0, 0.1, unit='need per week (sd)', label='Economic shocks', group='citizens',
+        meaning='Size of the shared weekly shocks from the local economy.',
+        source='Outcomes are made by whole systems.')
+    life_event_rate: float = _declare(0.02, 0.0, 0.5, unit='per week', label='Life events', group='citizens',
+        meaning='Chance that a citizen meets a personal life event (illness, loss, eviction) in a week.',
+        source='About one event a year.')
     # --- timeline ----------------------------------------------------------------------------------
-    _P('switch_step', int, 0, 0, 10000, unit='weeks', label='Switch week', group='timeline',
-       meaning='Week at which the regime switches (0: never).',
-       source='Rebuilding a ship whilst sailing it.'),
-    _P('switch_to', str, 'learning', unit='-', label='Switch to', group='timeline',
-       choices=REGIME_NAMES,
-       meaning='Regime to switch to at switch_step.',
-       source='The move from targets to learning.'),
-    _P('shift_step', int, 0, 0, 10000, unit='weeks', label='Shift week', group='timeline',
-       meaning='Week at which what counts as good changes (0: never).',
-       source='Environment shift: needs and priorities move on.'),
-]}
-# fmt: on
+    switch_step: int = _declare(0, 0, 10000, unit='weeks', label='Switch week', group='timeline',
+        meaning='Week at which the regime switches (0: never).',
+        source='Rebuilding a ship whilst sailing it.')
+    switch_to: str = _declare('learning', unit='-', label='Switch to', group='timeline',
+        choices=REGIME_NAMES,
+        meaning='Regime to switch to at switch_step.',
+        source='The move from targets to learning.')
+    shift_step: int = _declare(0, 0, 10000, unit='weeks', label='Shift week', group='timeline',
+        meaning='Week at which what counts as good changes (0: never).',
+        source='Environment shift: needs and priorities move on.')
+    # fmt: on
 
+    def __post_init__(self) -> None:
+        for name, param in PARAMS.items():
+            # Frozen: the checked, converted value replaces the one given, once, here.
+            object.__setattr__(self, name, param.coerce(getattr(self, name)))
+        if self.n_managers > self.n_workers:
+            raise ParamError(
+                f"n_managers={self.n_managers} exceeds n_workers={self.n_workers}: "
+                "each manager needs at least one worker"
+            )
+        if self.n_workers > self.n_citizens:
+            raise ParamError(
+                f"n_workers={self.n_workers} exceeds n_citizens={self.n_citizens}: "
+                "each worker needs a caseload"
+            )
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> ModelParams:
+        """The parameters given by name (strings from the CLI are accepted), defaults elsewhere.
+
+        Raises:
+            ParamError: One line naming the first bad parameter, in the order given, and what is
+                allowed.
+        """
+        checked = {name: coerce(name, value) for name, value in values.items()}
+        return cls(**checked)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Every parameter by name, in declared order (for tables, files and ``validate``)."""
+        return {name: getattr(self, name) for name in PARAMS}
+
+
+def _table() -> dict[str, Param]:
+    """The ``Param`` of every ``ModelParams`` field, in declared order."""
+    kinds = get_type_hints(ModelParams)
+    return {
+        declared.name: Param(
+            name=declared.name,
+            kind=kinds[declared.name],
+            default=declared.default,
+            **declared.metadata,
+        )
+        for declared in fields(ModelParams)
+    }
+
+
+PARAMS: dict[str, Param] = _table()
+# Every parameter at its declared default.
+DEFAULTS = ModelParams()
 
 # Mesa's DataCollector holds every row until the run ends. Measured on Mesa 3.5 (see
 # tests/test_cli_input.py): about 1.1 kB per weekly row while collecting plus 0.25 kB in the
@@ -265,35 +357,40 @@ def unknown_name_message(name: str) -> str:
     return f"unknown parameter {name!r}: {hint}run 'python -m sim params' for the list"
 
 
-def check_run(values: dict[str, Any], steps: int, worker_rows: bool = False) -> None:
+def check_run(
+    params: ModelParams | Mapping[str, Any], steps: int, worker_rows: bool = False
+) -> None:
     """Check that a run of ``steps`` weeks fits in memory and reaches the weeks it is given.
 
     Args:
-        values: Every parameter, as returned by ``validate``.
+        params: Every parameter: a ``ModelParams``, or names and values as ``validate`` returns.
         steps: Weeks the run will last.
         worker_rows: Whether one row per worker is kept at each review.
 
     Raises:
         ParamError: One line naming the problem and what is allowed.
     """
+    if not isinstance(params, ModelParams):
+        params = ModelParams.from_values(params)
     if not 1 <= steps <= MAX_STEPS:
         raise ParamError(
             f"steps={steps} is out of range: use a whole number from 1 to {MAX_STEPS:,} "
             "(every week's row is kept in memory)"
         )
     for name in WEEK_PARAMS:
-        if values[name] > steps:
+        week = getattr(params, name)
+        if week > steps:
             raise ParamError(
-                f"{name}={values[name]} is after the last week of a {steps}-week run: "
+                f"{name}={week} is after the last week of a {steps}-week run: "
                 f"use 1 to {steps}, or 0 for never"
             )
     if worker_rows:
-        rows = steps // values["review_period"] * values["n_workers"]
+        rows = steps // params.review_period * params.n_workers
         fit = ROWS_MEMORY_BYTES // WORKER_ROW_BYTES
         if rows > fit:
             raise ParamError(
-                f"{rows:,} worker rows ({steps} weeks, review_period={values['review_period']}, "
-                f"n_workers={values['n_workers']}) do not fit in memory: at most {fit:,}; "
+                f"{rows:,} worker rows ({steps} weeks, review_period={params.review_period}, "
+                f"n_workers={params.n_workers}) do not fit in memory: at most {fit:,}; "
                 "use fewer weeks or workers, or a longer review_period"
             )
 
@@ -316,11 +413,11 @@ def check_seed(seed: Any) -> int:
     if isinstance(seed, bool) or not hasattr(seed, "__index__"):
         shown = repr(seed) if len(repr(seed)) <= 40 else repr(seed)[:36] + "..."
         raise ParamError(f"seed={shown} is not a whole number: {allowed}")
-    seed = int(seed)
-    if not 0 <= seed <= MAX_SEED:
-        shown = str(seed) if len(str(seed)) <= 40 else str(seed)[:36] + "..."  # one short line
+    whole = int(seed)
+    if not 0 <= whole <= MAX_SEED:
+        shown = str(whole) if len(str(whole)) <= 40 else str(whole)[:36] + "..."  # one short line
         raise ParamError(f"seed={shown} is out of range: {allowed}")
-    return seed
+    return whole
 
 
 def defaults() -> dict[str, Any]:
@@ -345,7 +442,7 @@ def coerce(name: str, value: Any) -> Any:
     return PARAMS[name].coerce(value)
 
 
-def validate(values: dict[str, Any]) -> dict[str, Any]:
+def validate(values: Mapping[str, Any]) -> dict[str, Any]:
     """Check and complete a set of parameter values.
 
     Args:
@@ -357,20 +454,7 @@ def validate(values: dict[str, Any]) -> dict[str, Any]:
     Raises:
         ParamError: One line naming the first bad parameter and what is allowed.
     """
-    out = defaults()
-    for name, value in values.items():
-        out[name] = coerce(name, value)
-    if out["n_managers"] > out["n_workers"]:
-        raise ParamError(
-            f"n_managers={out['n_managers']} exceeds n_workers={out['n_workers']}: "
-            "each manager needs at least one worker"
-        )
-    if out["n_workers"] > out["n_citizens"]:
-        raise ParamError(
-            f"n_workers={out['n_workers']} exceeds n_citizens={out['n_citizens']}: "
-            "each worker needs a caseload"
-        )
-    return out
+    return ModelParams.from_values(values).as_dict()
 
 
 def parse_assignment(text: str) -> tuple[str, str]:

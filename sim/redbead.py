@@ -71,7 +71,7 @@ class RedBeadModel(mesa.Model):
         self.bowl = np.zeros(n_beads, dtype=bool)
         self.bowl[:n_red] = True
         self.paddle, self.days, self.bias, self.fire_after = paddle, days, paddle_bias, fire_after
-        self.p = n_red / n_beads
+        self.red_share = n_red / n_beads
         names = ["Alex", "Bea", "Cam", "Dee", "Eli", "Fay"]
         for i in range(n_workers):
             Willing(self, names[i] if i < len(names) else f"Worker {i + 1}")
@@ -85,15 +85,15 @@ class RedBeadModel(mesa.Model):
     def draw(self) -> int:
         """Red beads in one paddle: without replacement, red beads weighted by the paddle's bias."""
         weights = np.where(self.bowl, 1.0 + self.bias, 1.0)
-        idx = self.rng.choice(
+        drawn = self.rng.choice(
             len(self.bowl), size=self.paddle, replace=False, p=weights / weights.sum()
         )
-        return int(self.bowl[idx].sum())
+        return int(self.bowl[drawn].sum())
 
     def limits(self) -> tuple[float, float, float]:
         """Np chart centre line and 3-sigma limits: np ± 3 sqrt(np(1 - p))."""
-        centre = self.paddle * self.p
-        spread = 3 * math.sqrt(centre * (1 - self.p))
+        centre = self.paddle * self.red_share
+        spread = 3 * math.sqrt(centre * (1 - self.red_share))
         return max(0.0, centre - spread), centre, centre + spread
 
     def step(self) -> None:
@@ -102,29 +102,36 @@ class RedBeadModel(mesa.Model):
         active = [w for w in self.workers if w.status != "fired"]
         for worker in active:
             worker.work()
-        today = {w.name: w.counts[-1] for w in active}
+        today = {worker.name: worker.counts[-1] for worker in active}
         best, worst = min(today.values()), max(today.values())
-        for w in active:
-            if today[w.name] == best:
-                w.merit += 1
-                self.log.append(f"Day {self.day}: merit award for {w.name} ({best} red)")
-            if today[w.name] == worst:
-                w.status = "probation" if w.status == "warned" else "warned"
-                self.log.append(f"Day {self.day}: {w.name} {w.status} ({worst} red)")
+        for worker in active:
+            if today[worker.name] == best:
+                worker.merit += 1
+                self.log.append(f"Day {self.day}: merit award for {worker.name} ({best} red)")
+            if today[worker.name] == worst:
+                worker.status = "probation" if worker.status == "warned" else "warned"
+                self.log.append(f"Day {self.day}: {worker.name} {worker.status} ({worst} red)")
         if self.day == self.fire_after:
-            for w in active:
-                if w.status == "probation":
-                    w.status = "fired"
-                    self.log.append(f"Day {self.day}: {w.name} fired")
+            for worker in active:
+                if worker.status == "probation":
+                    worker.status = "fired"
+                    self.log.append(f"Day {self.day}: {worker.name} fired")
 
     def table(self) -> pd.DataFrame:
         """Red beads by worker and day (fired workers have no count after firing)."""
         return pd.DataFrame(
-            {w.name: pd.Series(w.counts, index=range(1, len(w.counts) + 1)) for w in self.workers}
+            {
+                worker.name: pd.Series(worker.counts, index=range(1, len(worker.counts) + 1))
+                for worker in self.workers
+            }
         ).rename_axis("day")
 
 
-def long_run(days: int, paddle_bias: float = 0.0, seed: int = 0, **kw) -> np.ndarray:
-    """Counts of red beads in ``days`` draws by one worker who is never fired."""
-    model = RedBeadModel(rng=seed, paddle_bias=paddle_bias, n_workers=1, **kw)
+def long_run(days: int, paddle_bias: float = 0.0, seed: int = 0, **bowl: int) -> np.ndarray:
+    """Counts of red beads in ``days`` draws by one worker who is never fired.
+
+    ``bowl`` takes the sizes ``n_beads``, ``n_red`` and ``paddle`` (RedBeadModel's defaults
+    elsewhere).
+    """
+    model = RedBeadModel(rng=seed, paddle_bias=paddle_bias, n_workers=1, **bowl)
     return np.array([model.draw() for _ in range(days)])

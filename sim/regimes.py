@@ -12,7 +12,10 @@ code.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sim.params import ModelParams
 
 
 @dataclass(frozen=True)
@@ -75,27 +78,26 @@ class Regime:
     targets: float
     learning: float
 
-    def levers(self, params: dict[str, Any]) -> Levers:
+    def levers(self, params: ModelParams) -> Levers:
         """Turn the regime's weights and the model parameters into the levers."""
         targets, learning = self.targets, self.learning
         return Levers(
             has_target=targets > 0,
-            incentive=targets * params["incentive_strength"],
-            ratchet=targets * params["ratchet"],
+            incentive=targets * params.incentive_strength,
+            ratchet=targets * params.ratchet,
             ranking=targets,
-            sanctions=targets * params["sanction_severity"],
-            audit_rate=targets * params["audit_rate"],
-            reporting_overhead=targets * params["reporting_overhead"],
-            nonengagement_sanction=targets * params["sanction_severity"],
-            learning_time=learning * params["learning_time"],
-            case_review_rate=learning * params["case_review_rate"],
+            sanctions=targets * params.sanction_severity,
+            audit_rate=targets * params.audit_rate,
+            reporting_overhead=targets * params.reporting_overhead,
+            nonengagement_sanction=targets * params.sanction_severity,
+            learning_time=learning * params.learning_time,
+            case_review_rate=learning * params.case_review_rate,
             figure_use=min(1.0, targets + learning),
             peer_review=learning,
-            autonomy=params["base_autonomy"]
-            + learning * (params["autonomy"] - params["base_autonomy"]),
+            autonomy=params.base_autonomy + learning * (params.autonomy - params.base_autonomy),
             support=learning,
             citizen_voice=learning,
-            shielding=learning * params["shielding"],
+            shielding=learning * params.shielding,
         )
 
 

@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.arrays import BoolArray, FloatArray, IntArray
 from sim.citizens import DOMAINS, VALUES_BEFORE, VISIT_SHARE
 from sim.kernels import choose, sigmoid, waterfill
 
 if TYPE_CHECKING:
+    from sim.agents import Worker
     from sim.model import AccountabilityModel
 
 TACTICS = ("distort", "cream", "misreport")
@@ -77,16 +79,62 @@ QUIT_BASE, QUIT_STRESS = 0.0015, 0.01
 
 
 class Workers:
-    """The population table of frontline workers (one row per post)."""
+    """The population table of frontline workers: one row per post, one array per column."""
+
+    model: AccountabilityModel
+    agent: list[Worker | None]  # the Mesa agent holding each post (sim.agents.Worker)
+    # Posts: fixed for a run
+    team: IntArray
+    specialist: BoolArray
+    domain: IntArray  # a specialist's domain, set by triage; -1 for a generalist
+    caseload: IntArray  # citizens on each caseload (settle_caseloads)
+    capacity: IntArray  # citizens each worker sees in a week of full casework
+    # Lasting traits and states of the person in the post
+    skill: FloatArray
+    knowledge: FloatArray
+    motivation: FloatArray
+    baseline_motivation: FloatArray
+    stress: FloatArray
+    target: FloatArray
+    belief: FloatArray  # learned belief in what each tactic pays: one column per TACTICS entry
+    misses: FloatArray  # consecutive missed targets
+    honesty: FloatArray  # share of last period's records that were true
+    last_measured: FloatArray
+    # This week's choices
+    stake: FloatArray  # what one unit of the worker's measured figure is worth
+    figure_stake: FloatArray  # the part of it that pays per record, not per target
+    autonomy: FloatArray
+    oversight: FloatArray  # how much of what really happens someone looks at
+    help_effort: FloatArray
+    indicator_effort: FloatArray
+    reflection: FloatArray
+    accountability_time: FloatArray  # reporting, sessions, case reviews, asking citizens
+    gaming_time: FloatArray
+    creams: BoolArray
+    misreports: BoolArray
+    # This review period's tallies
+    measured_sum: FloatArray
+    true_sum: FloatArray
+    invented: FloatArray
+    recorded: FloatArray
+    caught: FloatArray
+    weeks: FloatArray
+    reward: FloatArray
+    used: FloatArray  # how much each tactic was used: one column per TACTICS entry
+    joined: BoolArray  # a new person in the post this period
+    # Whole-run counts
+    quits: int
+    dismissals: int
 
     def __init__(self, model: AccountabilityModel, rng: np.random.Generator) -> None:
-        params, posts = model.p, model.p["n_workers"]
+        params = model.params
+        posts = params.n_workers
         self.model = model
-        self.agent: list = [None] * posts  # the Mesa agent holding each post (sim.agents.Worker)
-        self.team = np.arange(posts) * params["n_managers"] // posts
+        self.agent = [None] * posts
+        self.team = np.arange(posts) * params.n_managers // posts
         self.specialist = np.zeros(posts, dtype=bool)
-        self.specialist[rng.permutation(posts)[: round(params["specialisation"] * posts)]] = True
-        self.domain = np.full(posts, -1)  # a specialist's domain, set by triage
+        self.specialist[rng.permutation(posts)[: round(params.specialisation * posts)]] = True
+        self.domain = np.full(posts, -1)
         # Lasting traits and states
         self.skill = np.zeros(posts)
         self.knowledge = np.zeros(posts)
@@ -94,19 +142,19 @@ class Workers:
         self.baseline_motivation = np.zeros(posts)
         self.stress = np.zeros(posts)
         self.target = np.zeros(posts)
-        self.belief = np.zeros((posts, len(TACTICS)))  # learned belief in what each tactic pays
-        self.misses = np.zeros(posts)  # consecutive missed targets
-        self.honesty = np.ones(posts)  # share of last period's records that were true
+        self.belief = np.zeros((posts, len(TACTICS)))
+        self.misses = np.zeros(posts)
+        self.honesty = np.ones(posts)
         self.last_measured = np.full(posts, np.nan)
         # This week's choices
-        self.stake = np.zeros(posts)  # what one unit of the worker's measured figure is worth
-        self.figure_stake = np.zeros(posts)  # the part of it that pays per record, not per target
+        self.stake = np.zeros(posts)
+        self.figure_stake = np.zeros(posts)
         self.autonomy = np.zeros(posts)
-        self.oversight = np.zeros(posts)  # how much of what really happens someone looks at
+        self.oversight = np.zeros(posts)
         self.help_effort = np.zeros(posts)
         self.indicator_effort = np.zeros(posts)
         self.reflection = np.zeros(posts)
-        self.accountability_time = np.zeros(posts)  # reporting, sessions, case reviews, asking
+        self.accountability_time = np.zeros(posts)
         self.gaming_time = np.zeros(posts)
         self.creams = np.zeros(posts, dtype=bool)
         self.misreports = np.zeros(posts, dtype=bool)
@@ -119,10 +167,17 @@ class Workers:
         self.weeks = np.zeros(posts)
         self.reward = np.zeros(posts)
         self.used = np.zeros((posts, len(TACTICS)))
-        self.joined = np.zeros(posts, dtype=bool)  # a new person in the post this period
+        self.joined = np.zeros(posts, dtype=bool)
         self.quits = 0
         self.dismissals = 0
         self.hire(np.arange(posts), rng, novice=False)
+
+    def holder(self, post: int) -> Worker:
+        """The Mesa agent in ``post`` (every post is filled from the start)."""
+        agent = self.agent[post]
+        if agent is None:
+            raise LookupError(f"worker post {post} is empty")
+        return agent
 
     def settle_caseloads(self) -> None:
         """Read the caseloads once they are final (they never change during a run)."""
@@ -134,14 +189,14 @@ class Workers:
         """Fill worker posts with new people (at the start, or after a quit or dismissal)."""
         from sim.agents import Worker  # the Mesa view of a post; agents imports this module
 
-        model, params, count = self.model, self.model.p, len(rows)
+        model, params, count = self.model, self.model.params, len(rows)
         if novice:
             self.skill[rows] = rng.beta(3, 6, count)
             self.knowledge[rows] = rng.beta(3, 6, count)
         else:
             self.skill[rows] = rng.beta(5, 4, count)
             self.knowledge[rows] = rng.beta(5, 4, count)
-        drawn = params["intrinsic_motivation"] + params["motivation_sd"] * rng.normal(0, 1, count)
+        drawn = params.intrinsic_motivation + params.motivation_sd * rng.normal(0, 1, count)
         self.motivation[rows] = self.baseline_motivation[rows] = np.clip(drawn, 0, 1)
         self.stress[rows] = 0.0
         self.misses[rows] = 0.0
@@ -165,7 +220,7 @@ class Workers:
         if model.week and model.levers.has_target:
             self.target[rows] = [np.mean(self.target[self.team == t]) for t in self.team[rows]]
         else:
-            self.target[rows] = params["initial_target"]
+            self.target[rows] = params.initial_target
         for row in rows:
             old = self.agent[row]
             if old is not None:
@@ -181,25 +236,23 @@ class Workers:
 
     def plan_week(self, rng: np.random.Generator) -> None:
         """Weigh what the figures are worth against concern for citizens; plan the week."""
-        params, levers, measure = self.model.p, self.model.levers, self.model.measure
+        params, levers, measure = self.model.params, self.model.levers, self.model.measure
         teams = self.model.teams
         posts = len(self.skill)
         commitment, candour = teams.commitment[self.team], teams.candour[self.team]
         target_stake = levers.incentive * (1 + levers.sanctions * self.pressure())
-        from_above = params["funding_stake"] * (1 - levers.shielding * commitment)
+        from_above = params.funding_stake * (1 - levers.shielding * commitment)
         shown = levers.ranking + levers.peer_review * commitment * (1 - candour)
-        looking_good = params["status_concern"] * shown
+        looking_good = params.status_concern * shown
         self.stake = target_stake + from_above + looking_good
         self.figure_stake = levers.incentive * (1 - levers.ratchet) + from_above + looking_good
-        self.autonomy = (
-            params["base_autonomy"] + (levers.autonomy - params["base_autonomy"]) * commitment
-        )
+        self.autonomy = params.base_autonomy + (levers.autonomy - params.base_autonomy) * commitment
         reviewed = levers.case_review_rate * commitment
         self.oversight = np.minimum(
             1.0, reviewed + levers.figure_use * self.honesty * measure.alignment
         )
         overhead = self.accountability_share(commitment)
-        self.accountability_time = params["time_budget"] * overhead
+        self.accountability_time = params.time_budget * overhead
         motivation = self.motivation
         alignment = measure.alignment * measure.fit(VALUES_BEFORE)  # the measure as designed
         steer = self.stake * self.belief[:, 0]
@@ -209,13 +262,13 @@ class Workers:
                 steer * measure.focus,  # work on what the indicator counts and nothing else
                 motivation * self.autonomy * (2 - self.skill - self.knowledge) / 2,  # reflection
             ]
-        ) + params["perception_noise"] * rng.normal(0, 1, (posts, 3))
-        budget = params["time_budget"] * (1 - overhead)
-        effort = waterfill(returns, params["effort_cost"], budget)
+        ) + params.perception_noise * rng.normal(0, 1, (posts, 3))
+        budget = params.time_budget * (1 - overhead)
+        effort = waterfill(returns, params.effort_cost, budget)
         self.help_effort, self.indicator_effort, self.reflection = effort.T
         uniform = rng.random(posts)
         utility = self.stake * self.belief[:, 1] - motivation * HARM["cream"] - HURDLE
-        self.creams = choose(utility, params["choice_noise"], uniform)
+        self.creams = choose(utility, params.choice_noise, uniform)
         worked = self.help_effort + self.indicator_effort
         self.used[:, 0] += self.indicator_effort / np.maximum(worked, 1e-12)
         self.used[:, 1] += self.creams
@@ -226,12 +279,12 @@ class Workers:
         Reporting to the performance system, learning sessions, reviewing cases in depth and
         asking citizens how it went; at most the whole week.
         """
-        params, levers = self.model.p, self.model.levers
+        params, levers = self.model.params, self.model.levers
         reviewed = levers.case_review_rate * commitment * self.caseload
         share = (
             levers.reporting_overhead
             + levers.learning_time * commitment
-            + reviewed * CASE_REVIEW_TIME / params["review_period"]
+            + reviewed * CASE_REVIEW_TIME / params.review_period
             + VOICE_TIME * levers.citizen_voice * commitment
         )
         return np.minimum(share, 1.0)
@@ -248,17 +301,17 @@ class Workers:
 
     def work_week(self, rng: np.random.Generator) -> None:
         """See the citizens chosen this week and help them; reflect with the time left."""
-        model, params, levers = self.model, self.model.p, self.model.levers
+        model, params, levers = self.model, self.model.params, self.model.levers
         citizens, measure = model.citizens, model.measure
         count, caseworker = len(citizens.trust), citizens.worker
         # A worker short of time sees fewer people: a full round of visits takes FULL_ROUND.
         worked = self.help_effort + self.indicator_effort
         capacity = np.ceil(self.capacity * np.minimum(worked / FULL_ROUND, 1.0)).astype(np.int64)
         need = 1 - citizens.wellbeing
-        gap = params["outcome_threshold"] - citizens.indicator
+        gap = params.outcome_threshold - citizens.indicator
         # What a visit does for the figures: most for cases just short of the threshold, some for
         # cases just over it that could slip back, nothing for cases far from it either way.
-        width = np.where(gap > 0, NEAR_WIDTH, NEAR_WIDTH / 2 + params["outcome_noise"])
+        width = np.where(gap > 0, NEAR_WIDTH, NEAR_WIDTH / 2 + params.outcome_noise)
         near = np.exp(-0.5 * (gap / width) ** 2) / (1 + citizens.complexity)
         priority = self.motivation[caseworker] * need
         priority += self.creams[caseworker] * self.stake[caseworker] * near
@@ -337,22 +390,22 @@ class Workers:
         records it takes. Nothing is invented where no one's figures are worth anything.
         """
         model, citizens, levers = self.model, self.model.citizens, self.model.levers
-        params, measure = model.p, model.measure
+        params, measure = model.params, model.measure
         caseworker, posts = citizens.worker, len(self.skill)
-        period = params["review_period"]
+        period = params.review_period
         counted = np.bincount(caseworker, weights=citizens.responded, minlength=posts)
         honest_yes = citizens.said_yes & citizens.responded
         said_yes = np.bincount(caseworker, weights=honest_yes, minlength=posts)
         per_record = 1 / (RECORD_UNIT * np.maximum(counted, 1) * period)
         believed = self.belief[:, 2]
         # Misjudged, not invented: noise blurs a stake that is there and conjures none.
-        blur = np.maximum(1 + params["choice_noise"] * rng.normal(0, 1, posts), 0)
+        blur = np.maximum(1 + params.choice_noise * rng.normal(0, 1, posts), 0)
         # Below the target the ratchet does not bite; beyond it, each record raises the next one.
         gain_beyond = per_record * self.figure_stake * believed * blur
         gain_below = gain_beyond + per_record * levers.incentive * levers.ratchet * believed * blur
         reviewed = levers.case_review_rate * model.teams.commitment[self.team] / period
         candidate = ~honest_yes
-        shortfall = np.maximum(params["outcome_threshold"] - citizens.indicator, 0)
+        shortfall = np.maximum(params.outcome_threshold - citizens.indicator, 0)
         # A record just short of the line is hard to disprove; one far below it is not.
         found = measure.audit_reach * (levers.audit_rate + reviewed[caseworker])
         found = np.minimum(found * (PLAUSIBLE_FIND + shortfall / DOUBT_WIDTH), 1.0)
@@ -377,7 +430,7 @@ class Workers:
             surplus = np.where(usable, gain_below[:, None] - cost_in_order, 0.0)
             running = np.column_stack([np.zeros(posts), np.cumsum(surplus, axis=1)])
             short = np.minimum((surplus > 0).sum(axis=1), needed)  # the best place to stop short
-            miss = levers.sanctions * (1 + self.misses / params["dismiss_after"])
+            miss = levers.sanctions * (1 + self.misses / params.dismiss_after)
             miss = MISS_WEIGHT * believed * (miss + levers.incentive) / period
             every = np.arange(posts)
             reach = reachable & (running[every, needed] + miss > running[every, short])
@@ -406,18 +459,18 @@ class Workers:
 
     def live_week(self, rng: np.random.Generator) -> np.ndarray:
         """Stress, motivation and whether to stay: returns the rows of workers who quit."""
-        params, levers = self.model.p, self.model.levers
+        params, levers = self.model.params, self.model.levers
         commitment = self.model.teams.commitment[self.team]
         pressure = self.pressure()
-        load = (self.help_effort + self.indicator_effort + self.reflection) / params["time_budget"]
+        load = (self.help_effort + self.indicator_effort + self.reflection) / params.time_budget
         self.stress += STRESS_PRESSURE * self.stake * pressure + STRESS_WORKLOAD * load
         self.stress -= STRESS_RECOVERY * self.stress
         np.clip(self.stress, 0, 1, out=self.stress)
-        spread = params["motivation_sd"]
+        spread = params.motivation_sd
         level = self.baseline_motivation - CROWDING_D * spread * np.minimum(self.stake, 1)
         level += PRAISE_D * spread * levers.support * commitment
         # Left alone with no look at what happens, the less motivated drift.
-        less_motivated = self.baseline_motivation < params["intrinsic_motivation"]
+        less_motivated = self.baseline_motivation < params.intrinsic_motivation
         level -= DRIFT_D * spread * self.autonomy * (1 - self.oversight) * less_motivated
         self.motivation += MOTIVATION_RATE * (np.clip(level, 0, 1) - self.motivation)
         quits = rng.random(len(self.skill)) < QUIT_BASE + QUIT_STRESS * self.stress**2
@@ -425,20 +478,19 @@ class Workers:
 
     def adapt(self, rng: np.random.Generator) -> None:
         """After a review: reinforce tactics that paid off relative to peers, copy the best."""
-        params = self.model.p
+        params = self.model.params
+        reinforcement, imitation = params.reinforcement, params.imitation
         used = self.used / np.maximum(self.weeks, 1)[:, None]
         for team in np.unique(self.team):
             mates = np.flatnonzero(self.team == team)
             reward = self.reward[mates]
             deviation = used[mates] - used[mates].mean(axis=0)
-            self.belief[mates] += (
-                params["reinforcement"] * deviation * (reward - reward.mean())[:, None]
-            )
+            self.belief[mates] += reinforcement * deviation * (reward - reward.mean())[:, None]
             best = mates[np.argmax(reward)]
-            copy = (rng.random(len(mates)) < params["imitation"]) & (reward.max() > reward.min())
+            copy = (rng.random(len(mates)) < imitation) & (reward.max() > reward.min())
             self.belief[mates[copy]] += 0.5 * (self.belief[best] - self.belief[mates[copy]])
         guilt = np.array([HARM[t] for t in TACTICS])
-        self.belief -= 0.1 * params["reinforcement"] * self.motivation[:, None] * guilt * used
+        self.belief -= 0.1 * reinforcement * self.motivation[:, None] * guilt * used
         self.belief[:, 2] -= CAUGHT_LEARNING * self.caught
         np.clip(self.belief, 0, 3, out=self.belief)
 

@@ -20,6 +20,7 @@ import sim.managers
 import sim.regimes
 import sim.workers
 from sim.managers import Manager
+from sim.params import ModelParams
 from sim.workers import Workers
 
 
@@ -28,13 +29,13 @@ def _without_stakes(method: Callable[..., None]) -> Callable[..., None]:
 
     def unpaid(self: Workers, rng: np.random.Generator) -> None:
         model = self.model
-        levers, params = model.levers, model.p
+        levers, params = model.levers, model.params
         model.levers = dataclasses.replace(levers, incentive=0.0, sanctions=0.0, ranking=0.0)
-        model.p = {**params, "funding_stake": 0.0, "status_concern": 0.0}
+        model.params = dataclasses.replace(params, funding_stake=0.0, status_concern=0.0)
         try:
             method(self, rng)
         finally:
-            model.levers, model.p = levers, params
+            model.levers, model.params = levers, params
 
     return unpaid
 
@@ -42,7 +43,7 @@ def _without_stakes(method: Callable[..., None]) -> Callable[..., None]:
 _regime_levers = sim.regimes.Regime.levers
 
 
-def _sanctions_reach_nobody(self: sim.regimes.Regime, params: dict) -> sim.regimes.Levers:
+def _sanctions_reach_nobody(self: sim.regimes.Regime, params: ModelParams) -> sim.regimes.Levers:
     return dataclasses.replace(_regime_levers(self, params), sanctions=0.0)
 
 
@@ -60,11 +61,11 @@ def _gamed_figures_still_teach(self: Workers) -> None:
     self.honesty[:] = 1.0
 
 
-def _learning_levers_inert(self: sim.regimes.Regime, params: dict) -> sim.regimes.Levers:
+def _learning_levers_inert(self: sim.regimes.Regime, params: ModelParams) -> sim.regimes.Levers:
     """Learning's levers keep their time but change nothing: no autonomy, support or voice."""
     return dataclasses.replace(
         _regime_levers(self, params),
-        autonomy=params["base_autonomy"],
+        autonomy=params.base_autonomy,
         support=0.0,
         citizen_voice=0.0,
     )

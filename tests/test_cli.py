@@ -84,8 +84,17 @@ def test_compare_prints_a_table_and_writes_the_figure(tmp_path):
     out = cli("compare", "--seed", "1", "--steps", "30", "--out", str(tmp_path / "c.png"))
     assert out.returncode == 0, out.stderr
     assert "outcomes" in out.stdout and "learning" in out.stdout
-    assert "gaming_gap" in out.stdout
     assert (tmp_path / "c.png").stat().st_size > 20_000
+    # What citizens gained comes first; "really" only ever qualifies the indicator.
+    rows = [line.split("  ")[0] for line in out.stdout.splitlines()[2:6]]
+    assert rows == [
+        "what citizens gained (true wellbeing)",
+        "reported (indicator)",
+        "the indicator, really",
+        "gap: reported − the indicator, really",
+    ]
+    assert "true_performance" not in out.stdout and "measured_performance" not in out.stdout
+    assert "Only true wellbeing says what citizens gained." in out.stdout
 
 
 def test_params_lists_every_parameter():

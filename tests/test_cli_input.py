@@ -190,8 +190,8 @@ def test_the_last_week_and_never_are_both_honoured():
     """The week check allows exactly the weeks the model acts on."""
     last = AccountabilityModel(rng=0, switch_step=10, switch_to="learning")
     never = AccountabilityModel(rng=0, switch_step=0, switch_to="learning")
-    check_run(last.p, 10)
-    check_run(never.p, 10)
+    check_run(last.params, 10)
+    check_run(never.params, 10)
     for _ in range(10):
         last.step()
         never.step()

@@ -62,7 +62,7 @@ def test_invariants_hold_for_any_valid_parameters(params, seed):
         assert len(m.agents_by_type[Worker]) == params["n_workers"]
         assert len(m.agents_by_type[Citizen]) == params["n_citizens"]
         # time spent never exceeds the budget
-        budget = m.p["time_budget"]
+        budget = m.params.time_budget
         chosen = (w.help_effort, w.indicator_effort, w.reflection, w.accountability_time)
         assert np.all(sum(chosen) <= budget * (1 + 1e-9))
         assert all(np.all(t >= 0) for t in chosen)

@@ -9,19 +9,19 @@ import pytest
 
 from sim.citizens import VALUES_BEFORE
 from sim.measures import DOMAIN_SETS, measure
-from sim.params import defaults
+from sim.params import ModelParams
 from tests.conftest import late_mean, runs
 
 
 def test_the_designed_measure_scores_every_domain_as_designed():
-    m = measure(defaults(), VALUES_BEFORE)
+    m = measure(ModelParams(), VALUES_BEFORE)
     assert m.weights is VALUES_BEFORE and not m.reported and m.fit(VALUES_BEFORE) == 1.0
     assert m.alignment**2 + m.focus**2 == pytest.approx(1.0)
 
 
 @pytest.mark.parametrize("domains", [d for d in DOMAIN_SETS if d != "all"])
 def test_a_partial_measure_weighs_only_its_domains_and_fits_value_less_well(domains):
-    m = measure(defaults() | {"measured_domains": domains}, VALUES_BEFORE)
+    m = measure(ModelParams(measured_domains=domains), VALUES_BEFORE)
     kept = list(DOMAIN_SETS[domains])
     assert m.weights.sum() == pytest.approx(1.0)
     assert np.all(m.weights[kept] > 0) and np.all(np.delete(m.weights, kept) == 0)

@@ -82,7 +82,8 @@ def test_regimes_with_one_seed_share_citizens_and_shocks():
         assert a.economy == b.economy
     # lives, shocks and luck drew the same numbers in both, though the regimes differed
     for stream in ("life", "economy", "outcomes", "staff"):
-        assert a.streams[stream].bit_generator.state == b.streams[stream].bit_generator.state
+        a_stream, b_stream = getattr(a.streams, stream), getattr(b.streams, stream)
+        assert a_stream.bit_generator.state == b_stream.bit_generator.state
     assert not np.array_equal(a.citizens.trust, b.citizens.trust)
 
 
@@ -124,10 +125,19 @@ def test_regime_switch_mid_run_changes_the_regime_column():
 
 
 def test_hybrid_sits_between_the_presets():
-    lv = {name: r.levers(sim.params.defaults()) for name, r in PRESETS.items()}
-    assert lv["outcomes"].incentive > lv["hybrid"].incentive > lv["learning"].incentive == 0
-    assert lv["learning"].learning_time > lv["hybrid"].learning_time > lv["outcomes"].learning_time
-    assert lv["none"].incentive == lv["none"].learning_time == 0
+    levers = {name: r.levers(sim.params.DEFAULTS) for name, r in PRESETS.items()}
+    assert (
+        levers["outcomes"].incentive
+        > levers["hybrid"].incentive
+        > levers["learning"].incentive
+        == 0
+    )
+    assert (
+        levers["learning"].learning_time
+        > levers["hybrid"].learning_time
+        > levers["outcomes"].learning_time
+    )
+    assert levers["none"].incentive == levers["none"].learning_time == 0
 
 
 def test_model_signature_lists_every_parameter_for_dashboards():

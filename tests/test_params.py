@@ -80,3 +80,51 @@ def test_parameter_names_and_output_columns_do_not_clash():
 
     # tidy sweep tables carry both; only the regime is both (stored as regime_in_force)
     assert set(PARAMS) & set(COLUMNS) == {"regime"}
+
+
+def test_the_table_is_generated_from_the_typed_declaration():
+    import dataclasses
+    import typing
+
+    from sim.params import DEFAULTS, ModelParams
+
+    kinds = typing.get_type_hints(ModelParams)
+    declared = dataclasses.fields(ModelParams)
+    assert list(PARAMS) == [field.name for field in declared]
+    for field in declared:
+        param = PARAMS[field.name]
+        assert param.kind is kinds[field.name] and param.default == field.default
+        assert (param.low, param.high, param.unit, param.label) == (
+            field.metadata["low"],
+            field.metadata["high"],
+            field.metadata["unit"],
+            field.metadata["label"],
+        )
+    assert DEFAULTS.as_dict() == defaults()
+
+
+def test_model_params_are_checked_converted_and_frozen():
+    import dataclasses
+
+    from sim.params import ModelParams
+
+    params = ModelParams(ratchet=1, n_workers=10)
+    assert params.ratchet == 1.0 and isinstance(params.ratchet, float)
+    assert ModelParams.from_values({"n_workers": "10"}).n_workers == 10
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        params.ratchet = 0.5  # type: ignore[misc]
+    with pytest.raises(ParamError, match="ratchet=2 is out of range"):
+        ModelParams(ratchet=2)
+    with pytest.raises(ParamError, match="n_workers=700 exceeds n_citizens=600"):
+        dataclasses.replace(params, n_workers=700)
+    with pytest.raises(ParamError, match="did you mean 'ratchet'"):
+        ModelParams.from_values({"ratchett": 0.5})
+
+
+def test_the_model_reads_typed_parameters():
+    from sim.model import AccountabilityModel
+    from sim.params import ModelParams
+
+    model = AccountabilityModel(rng=0, incentive_strength="1.5", n_citizens=100, n_workers=10)
+    assert isinstance(model.params, ModelParams) and model.params.incentive_strength == 1.5
+    assert model.p == model.params.as_dict()  # the parameters by name, for callers outside sim/

@@ -21,7 +21,15 @@ from experiments.spec import SpecError, parse
 from sim import cli
 from sim.citizens import VALUES_BEFORE
 from sim.measures import measure
-from sim.params import DEFAULT_STEPS, MAX_SEED, PARAMS, REGIME_NAMES, ParamError, validate
+from sim.params import (
+    DEFAULT_STEPS,
+    MAX_SEED,
+    PARAMS,
+    REGIME_NAMES,
+    ModelParams,
+    ParamError,
+    validate,
+)
 from sim.regimes import COMPARED, PRESETS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -211,7 +219,8 @@ def test_the_odd_parameter_table_is_the_generated_one(capsys):
 def test_each_give_up_and_replace_option_is_a_parameter_set_the_model_accepts(option):
     values = validate({"regime": "outcomes"} | OPTIONS[option])
     kept = validate({"regime": "outcomes"})
-    replaced, designed = measure(values, VALUES_BEFORE), measure(kept, VALUES_BEFORE)
+    replaced = measure(ModelParams(**values), VALUES_BEFORE)
+    designed = measure(ModelParams(**kept), VALUES_BEFORE)
     assert replaced.weights.sum() == pytest.approx(1.0) and (replaced.weights >= 0).all()
     if OPTIONS[option]:  # every replacement changes what it says, and the regime or the measure
         assert {k for k in PARAMS if values[k] != kept[k]} == set(OPTIONS[option])
