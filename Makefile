@@ -42,6 +42,7 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy sim
 
 format: $(STAMP)
 	$(BIN)/ruff format .
