@@ -15,8 +15,10 @@ from pathlib import Path
 
 import solara
 import solara.lab
+import solara.server.settings
 from markdown_it import MarkdownIt
 
+from dashboards import presenter
 from dashboards.charts import GAINED, INDICATOR_REALLY, REPORTED, charts_figure, png
 from dashboards.live import LiveCharts, LivePicture
 from dashboards.redbead import RedBeads
@@ -67,6 +69,9 @@ def html(markdown: str) -> str:
     return MarkdownIt("commonmark").enable("table").render(markdown)
 
 
+# Solara's "This website runs on Solara" badge covers the bottom right of charts and text; the
+# page's CSS hides it too (dashboards.presenter), should a server start without this setting.
+solara.server.settings.theme.show_banner = False
 ABOUT = html((HERE / "about.md").read_text())
 ODD_HTML = html(ODD.read_text()) if ODD.exists() else "<p>docs/ODD.md is missing.</p>"
 
@@ -151,8 +156,8 @@ def Compare(twin: Twin, tick: solara.Reactive[int]):
     with twin.lock:
         week, frames, agents, events = twin.week, twin.frames(), picture.render(), twin.events
     Counters(week, headlines(frames))
-    solara.Image(charts.render(frames, events), format="jpeg")
-    solara.Image(agents, format="jpeg")
+    solara.Image(charts.render(frames, events), format="jpeg", classes=["compare-chart"])
+    solara.Image(agents, format="jpeg", classes=["compare-chart"])
     twin.shown = shown  # lets Play wait for this frame instead of queueing more
 
 
@@ -190,6 +195,8 @@ def Page():
     scenario = solara.use_reactive("Default service")
     tab = solara.use_reactive(0)
     problem = solara.use_reactive("")  # why the last change was not applied
+    router = solara.use_router()
+    presenting = solara.use_reactive(presenter.requested(router.search))
 
     def redraw():
         tick.value += 1
@@ -269,27 +276,39 @@ def Page():
         twin.reset()
         redraw()
 
-    solara.Title("Accountability Lab")
-    with solara.Columns([1, 3], style={"align-items": "flex-start"}):
+    def run_buttons() -> None:
+        with solara.Row(gap="4px", style={"flex-wrap": "wrap"}):
+            solara.Button(
+                "Play",
+                on_click=lambda: playing.set(True),
+                icon_name="mdi-play",
+                disabled=playing.value,
+                color="primary",
+            )
+            solara.Button(
+                "Pause",
+                on_click=lambda: playing.set(False),
+                icon_name="mdi-pause",
+                disabled=not playing.value,
+            )
+            solara.Button(
+                "Step", on_click=step, icon_name="mdi-step-forward", disabled=playing.value
+            )
+            solara.Button("Reset", on_click=reset, icon_name="mdi-restore")
+
+    def presenter_toggle() -> None:
+        solara.Button(
+            "Leave presenter mode" if presenting.value else "Presenter mode",
+            on_click=lambda: presenting.set(not presenting.value),
+            icon_name="mdi-projector-screen",
+            outlined=True,
+            classes=["presenter-toggle"] if presenting.value else [],
+        )
+
+    def sidebar() -> None:
         with solara.Card("Accountability Lab: targets or learning?", margin=0):
-            with solara.Row(gap="4px", style={"flex-wrap": "wrap"}):
-                solara.Button(
-                    "Play",
-                    on_click=lambda: playing.set(True),
-                    icon_name="mdi-play",
-                    disabled=playing.value,
-                    color="primary",
-                )
-                solara.Button(
-                    "Pause",
-                    on_click=lambda: playing.set(False),
-                    icon_name="mdi-pause",
-                    disabled=not playing.value,
-                )
-                solara.Button(
-                    "Step", on_click=step, icon_name="mdi-step-forward", disabled=playing.value
-                )
-                solara.Button("Reset", on_click=reset, icon_name="mdi-restore")
+            run_buttons()
+            presenter_toggle()
             solara.Select("Speed", values=list(SPEEDS), value=speed)
             solara.Select("Scenario", values=list(SCENARIOS), value=scenario.value, on_value=choose)
             # A plain value, not the reactive: a rejected seed must not become the session's seed.
@@ -316,11 +335,17 @@ def Page():
                 solara.Warning(problem.value, dense=True)
             for name in CONTROLS:
                 Control(name, params.value[name], set_param(name))
+
+    def tabs() -> None:
         with solara.lab.Tabs(value=tab):
             with solara.lab.Tab("Compare"):
+                if presenting.value:  # no sidebar: the run's buttons sit above its charts
+                    with solara.Row(style={"padding": "0.5em 1em 0", "align-items": "flex-start"}):
+                        run_buttons()
+                        Moves(twin, tick, redraw)
                 Compare(twin, tick)
             with solara.lab.Tab("Story"):
-                StoryMode()
+                StoryMode(presenter=presenting.value)
             with solara.lab.Tab("Red beads"):
                 RedBeads()
             with solara.lab.Tab("Give up and Replace"):
@@ -329,3 +354,14 @@ def Page():
                 solara.HTML(tag="div", unsafe_innerHTML=ABOUT, style=STYLE)
             with solara.lab.Tab("Model description (ODD)"):
                 solara.HTML(tag="div", unsafe_innerHTML=ODD_HTML, style=STYLE)
+
+    solara.Title("Accountability Lab")
+    solara.Style(presenter.CSS)
+    with solara.Div(classes=["lab-page"] + (["presenter"] if presenting.value else [])):
+        if presenting.value:
+            presenter_toggle()  # top right, beside the tabs
+            tabs()
+        else:
+            with solara.Columns([1, 3], style={"align-items": "flex-start"}):
+                sidebar()
+                tabs()
