@@ -11,6 +11,7 @@ the UI thread; the twin's lock and generation keep them apart (see dashboards.tw
 from __future__ import annotations
 
 import time
+from html import escape
 from pathlib import Path
 
 import solara
@@ -19,11 +20,20 @@ import solara.server.settings
 from markdown_it import MarkdownIt
 
 from dashboards import presenter
-from dashboards.charts import GAINED, INDICATOR_REALLY, REPORTED, charts_figure, png
+from dashboards.charts import GAINED, INDICATOR_REALLY, REPORTED, charts_figure
 from dashboards.live import LiveCharts, LivePicture
 from dashboards.redbead import RedBeads
 from dashboards.replace import GiveUpAndReplace
 from dashboards.scenarios import SCENARIOS
+from dashboards.settings import (
+    CONTROLS,
+    DASHBOARD_MAX,
+    Settings,
+    csv_with_settings,
+    from_query,
+    png_with_settings,
+    scenario_sliders,
+)
 from dashboards.story import StoryMode
 from dashboards.twin import Twin
 from sim.params import PARAMS, ParamError
@@ -34,31 +44,11 @@ ODD = next(
     (p for p in (HERE / "docs" / "ODD.md", HERE.parent / "docs" / "ODD.md") if p.is_file()),
     HERE.parent / "docs" / "ODD.md",
 )
-CONTROLS = [
-    "incentive_strength",
-    "audit_rate",
-    "ratchet",
-    "sanction_severity",
-    "measure_alignment",
-    "learning_time",
-    "case_review_rate",
-    "autonomy",
-    "funding_stake",
-    "shielding",
-    "hierarchy",
-    "leader_turnover",
-    "complexity",
-    "need_heterogeneity",
-    "outcome_noise",
-    "n_citizens",
-    "n_workers",
-    "n_managers",
-]
-DASHBOARD_MAX = {"n_citizens": 3000, "n_workers": 150, "n_managers": 15}  # keep Play smooth
 SPEEDS = {"slow": 1.0, "normal": 0.3, "fast": 0.05}  # seconds between weeks
 CATCH_UP = 8  # most weeks stepped between two frames when the server is busy
 FRAME_WAIT = 10.0  # seconds a playing session waits for its last frame before going on
 PAUSE_POLL = 0.05  # most seconds Play sleeps between checks that it is still wanted
+UNDO_DEPTH = 20  # changes a session can undo, one at a time
 REPLACE_TAB = 3  # position of "Give up and Replace": its runs wait until it is opened
 STYLE = {"font-size": "1.05em", "line-height": "1.5", "max-width": "60em", "padding": "1em"}
 BOLD = {"font-weight": "bold", "display": "block", "margin": "0.8em 0 0.3em"}
@@ -89,7 +79,7 @@ def Control(name: str, value, on_value):
             p.label, value=value, min=p.low, max=p.high, step=step, on_value=on_value
         )
     solara.Text(
-        p.meaning,
+        f"Now {value:g} (default {p.default:g}). {p.meaning}",
         style={
             "font-size": "0.8em",
             "color": "#555",
@@ -97,11 +87,6 @@ def Control(name: str, value, on_value):
             "margin": "-1.2em 0 0.6em",
         },
     )
-
-
-def scenario_extras(name: str) -> dict:
-    """A scenario's settings that have no slider; the sliders' own values come from the user."""
-    return {k: v for k, v in SCENARIOS[name].items() if k not in CONTROLS}
 
 
 def headlines(frames: dict) -> list[str]:
@@ -186,52 +171,71 @@ def Moves(twin: Twin, tick: solara.Reactive[int], redraw):
 @solara.component
 def Page():
     """The whole dashboard; everything below belongs to this browser session."""
-    twin = solara.use_memo(Twin, [])
+    router = solara.use_router()
+    # The address may set the scenario, seed and sliders (dashboards.settings); what it got
+    # wrong is said in one line each, and the defaults are used instead.
+    asked, address_problems = solara.use_memo(lambda: from_query(router.search), [])
+
+    def build_twin() -> Twin:
+        built = Twin()
+        if asked != Settings():  # from_query checked these: the reset cannot refuse them
+            built.reset(asked.params | asked.extras(), asked.seed)
+        return built
+
+    twin = solara.use_memo(build_twin, [])
     tick = solara.use_reactive(0)
     playing = solara.use_reactive(False)
     speed = solara.use_reactive("normal")
-    params = solara.use_reactive({name: PARAMS[name].default for name in CONTROLS})
+    params = solara.use_reactive(asked.params)  # what the sliders show
     seed = solara.use_reactive(twin.seed)
-    scenario = solara.use_reactive("Default service")
+    scenario = solara.use_reactive(asked.scenario)
+    applied = solara.use_reactive(asked)  # what both sides run with
+    history = solara.use_reactive([])  # the settings before each change, newest last
     tab = solara.use_reactive(0)
     problem = solara.use_reactive("")  # why the last change was not applied
-    router = solara.use_router()
     presenting = solara.use_reactive(presenter.requested(router.search))
 
     def redraw():
         tick.value += 1
 
-    def rebuild(values: dict, new_seed: int, extras: dict) -> bool:
+    def apply(new: Settings, remember: bool = True) -> bool:
         # The twin checks everything before it replaces anything, so a rejected change leaves
         # the running models alone and the user sees why.
         try:
-            twin.reset(values | extras, new_seed)
+            twin.reset(new.params | new.extras(), new.seed)
         except ParamError as e:
             problem.value = f"Not applied, both sides run as before: {e}"
             return False
         # The rebuild retired any Play loop (new generation): show Play again, not Pause.
         playing.value = False
         problem.value = ""
+        if remember:
+            history.value = [*history.value, applied.value][-UNDO_DEPTH:]
+        applied.value = Settings(new.scenario, dict(new.params), twin.seed)
+        scenario.value, params.value, seed.value = new.scenario, dict(new.params), twin.seed
         redraw()
         return True
 
     def set_param(name):
         def on_value(value):
-            params.value = {**params.value, name: value}
-            rebuild(params.value, seed.value, scenario_extras(scenario.value))
+            params.value = {**params.value, name: value}  # the slider stays where it was put
+            apply(Settings(scenario.value, params.value, applied.value.seed))
 
         return on_value
 
     def set_seed(value):
-        if rebuild(params.value, value, scenario_extras(scenario.value)):
-            seed.value = twin.seed
+        apply(Settings(applied.value.scenario, applied.value.params, value))
 
     def choose(name):
-        scenario.value = name
-        params.value = {n: PARAMS[n].default for n in CONTROLS} | {
-            k: v for k, v in SCENARIOS[name].items() if k in CONTROLS
-        }
-        rebuild(params.value, seed.value, scenario_extras(name))
+        apply(Settings(name, scenario_sliders(name), applied.value.seed))
+
+    def reset_to_defaults():
+        apply(Settings(seed=applied.value.seed))
+
+    def undo():
+        # Same seed and parameters, same run: Play brings back the weeks the change discarded.
+        if history.value and apply(history.value[-1], remember=False):
+            history.value = history.value[:-1]
 
     def play_loop():
         # Weeks fall due at the chosen speed; a frame is requested only once the last one has
@@ -319,18 +323,42 @@ def Page():
             Moves(twin, tick, redraw)
             solara.Text("Export", style=BOLD)
             solara.FileDownload(
-                lambda: png(charts_figure(twin)),
+                lambda: png_with_settings(charts_figure(twin), applied.value),
                 filename="charts.png",
                 label="Download charts (PNG)",
                 mime_type="image/png",
             )
             solara.FileDownload(
-                twin.csv,
+                lambda: csv_with_settings(twin.csv(), applied.value),
                 filename="accountability_lab.csv",
                 label="Download data (CSV)",
                 mime_type="text/csv",
             )
+            solara.HTML(
+                tag="div",
+                unsafe_innerHTML=(
+                    f"<a class='share-link' href='?{escape(applied.value.query())}'>"
+                    "Link to these settings</a> (scenario, seed and parameters: "
+                    "open it on every learner's screen)"
+                ),
+                style={"font-size": "0.85em", "margin": "0.4em 0"},
+            )
             solara.Text("Parameters (a change restarts both sides, same seed)", style=BOLD)
+            with solara.Row(gap="4px", style={"flex-wrap": "wrap"}):
+                solara.Button(
+                    "Reset to defaults",
+                    on_click=reset_to_defaults,
+                    icon_name="mdi-backup-restore",
+                    outlined=True,
+                    disabled=applied.value == Settings(seed=applied.value.seed),
+                )
+                solara.Button(
+                    "Undo last change",
+                    on_click=undo,
+                    icon_name="mdi-undo",
+                    outlined=True,
+                    disabled=not history.value,
+                )
             if problem.value:  # beside the sliders, where most rejected changes come from
                 solara.Warning(problem.value, dense=True)
             for name in CONTROLS:
@@ -358,6 +386,8 @@ def Page():
     solara.Title("Accountability Lab")
     solara.Style(presenter.CSS)
     with solara.Div(classes=["lab-page"] + (["presenter"] if presenting.value else [])):
+        for line in address_problems:
+            solara.Warning(line, dense=True, classes=["address-problem"])
         if presenting.value:
             presenter_toggle()  # top right, beside the tabs
             tabs()

@@ -132,3 +132,19 @@ def test_the_toggle_turns_presenter_mode_on_and_off(offline_page):
     page.get_by_text("Week 1", exact=True).wait_for(timeout=20_000)
     page.get_by_role("button", name="Leave presenter mode").click()
     sidebar.wait_for(timeout=10_000)
+
+
+def test_a_settings_link_puts_a_session_on_one_setting_and_names_a_bad_value(open_offline):
+    page = open_offline("?scenario=Complex+lives&seed=7&audit_rate=abc")
+    assert page.get_by_label("Seed (same seed, same citizens and luck)").input_value() == "7"
+    problems = page.locator(".address-problem")
+    assert problems.count() == 1
+    assert "audit_rate='abc' is not a number" in problems.inner_text()
+    text = page.inner_text("body")
+    assert "Traceback" not in text and ".py" not in text
+    link = page.locator("a.share-link").get_attribute("href")
+    assert "scenario=Complex+lives" in link and "seed=7" in link and "audit_rate" not in link
+    page.get_by_role("button", name="Undo last change").wait_for()
+    shared = open_offline("?present=1&seed=7")
+    shared.get_by_role("button", name="Leave presenter mode").wait_for(timeout=10_000)
+    assert shared.locator(".address-problem").count() == 0
