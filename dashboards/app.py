@@ -20,7 +20,15 @@ import solara.server.settings
 from markdown_it import MarkdownIt
 
 from dashboards import presenter
-from dashboards.charts import GAINED, INDICATOR_REALLY, REPORTED, charts_figure
+from dashboards.charts import (
+    GAINED,
+    INDICATOR_REALLY,
+    PANELS,
+    REPORTED,
+    WELLBEING,
+    charts_figure,
+)
+from dashboards.glossary import explain, glossary_html
 from dashboards.live import LiveCharts, LivePicture
 from dashboards.redbead import RedBeads
 from dashboards.replace import GiveUpAndReplace
@@ -116,12 +124,25 @@ HEADLINE_NOTE = (
 )
 
 
+# Every statistic the Compare tab names (charts' titles and lines, the headline's words).
+COMPARE_LABELS = [
+    WELLBEING[0],
+    REPORTED,
+    INDICATOR_REALLY,
+    *(title for title, _, _ in PANELS),
+    *(label for _, _, labels in PANELS for label in labels if label),
+    "parked",
+    "trust",
+]
+COMPARE_GLOSSARY = glossary_html(COMPARE_LABELS)
+
+
 @solara.component
 def Counters(week: int, rows: list[str]):
     """The week and each side's headline figures, in words."""
     solara.HTML(
         tag="div",
-        unsafe_innerHTML=f"<h2>Week {week}</h2>" + "<br>".join(rows) + HEADLINE_NOTE,
+        unsafe_innerHTML=f"<h2>Week {week}</h2>" + explain("<br>".join(rows) + HEADLINE_NOTE),
         style={"font-size": "1.15em", "padding": "0 1em"},
     )
 
@@ -143,6 +164,7 @@ def Compare(twin: Twin, tick: solara.Reactive[int]):
     Counters(week, headlines(frames))
     solara.Image(charts.render(frames, events), format="jpeg", classes=["compare-chart"])
     solara.Image(agents, format="jpeg", classes=["compare-chart"])
+    solara.HTML(tag="div", unsafe_innerHTML=COMPARE_GLOSSARY, style={"padding": "0 1em"})
     twin.shown = shown  # lets Play wait for this frame instead of queueing more
 
 

@@ -37,6 +37,11 @@ div:has(> b > a[href="https://solara.dev"]) { display: none !important; }
 
 .presenter { font-size: clamp(15px, 2.5vh, 40px); }
 .presenter .v-tab { font-size: clamp(13px, 1.9vh, 30px); }
+/* A statistic with plain-words help: its meaning shows on hover (dashboards.glossary). */
+.lab-page .term { border-bottom: 1px dotted #777; cursor: help; }
+.lab-page details.glossary { font-size: 0.9rem; margin: 0.5em 0 1em; color: #333; }
+.lab-page details.glossary dd { margin: 0 0 0.4em 1.2em; }
+
 .presenter .story-slide {
   display: grid; grid-template-columns: minmax(0, 37fr) minmax(0, 63fr); gap: 0 1.2vw;
   align-items: start; box-sizing: border-box;

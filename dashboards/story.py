@@ -36,6 +36,7 @@ from dashboards.charts import (
     mark_events,
     png,
 )
+from dashboards.glossary import explain, glossary_html
 from dashboards.presenter import CHART_DPI, CHART_FONT_PT, CHART_INCHES
 from dashboards.scenarios import SCENARIOS
 from dashboards.twin import Twin
@@ -557,6 +558,13 @@ def Keys(event_next: Callable[[], None], event_previous: Callable[[], None]):
     """Space, right arrow and page down advance; left arrow and page up go back (clickers)."""
 
 
+def act_labels(act: Act) -> list[str]:
+    """Every statistic an act's charts name: their titles and their lines' labels."""
+    return [title for title, _, _ in act.panels] + [
+        label for _, _, labels in act.panels for label in labels if label
+    ]
+
+
 def slide_html(story: Story, shown: int) -> str:
     """The act's words as HTML: the clock cue, title, narration, recap, question and where we are.
 
@@ -581,7 +589,7 @@ def slide_html(story: Story, shown: int) -> str:
         recap = ""
     return (
         f"{cue}<h1 style='font-size:2.2em;margin:0.3em 0'>{act.title}</h1>"
-        f"<p>{story.narration()}</p>"
+        f"<p>{explain(story.narration())}</p>"
         + (f"<ol class='story-recap' style='font-size:0.8em'>{recap}</ol>" if recap else "")
         + f"<p style='color:#555'><i>Ask the room: {act.ask}</i></p>"
         f"<p style='font-size:0.6em;color:#777'>Act {shown + 1} of {len(ACTS)} · "
@@ -638,3 +646,4 @@ def StoryMode(presenter: bool = False):
     solara.HTML(tag="div", unsafe_innerHTML=words, style=big)
     if panels:
         solara.Image(png(act_figure(story), dpi=90), classes=["story-chart"])
+        solara.HTML(tag="div", unsafe_innerHTML=glossary_html(act_labels(ACTS[shown.value])))

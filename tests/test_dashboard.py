@@ -4,6 +4,7 @@ import io
 import re
 import threading
 import time
+from html import escape
 from unittest import mock
 
 import ipyvuetify as v
@@ -18,6 +19,7 @@ from solara.routing import Router, router_context
 from dashboards import app, replace
 from dashboards.app import CONTROLS, Page, headlines
 from dashboards.charts import charts_figure
+from dashboards.glossary import explain, lookup
 from dashboards.live import LiveCharts, LivePicture
 from dashboards.scenarios import SCENARIOS
 from dashboards.settings import (
@@ -28,6 +30,7 @@ from dashboards.settings import (
     png_with_settings,
     scenario_sliders,
 )
+from dashboards.story import ACTS, Story, act_figure
 from dashboards.twin import MAX_SEED, Twin
 from sim.params import PARAMS, ParamError, validate
 
@@ -563,3 +566,70 @@ def test_a_bad_value_in_a_link_is_one_line_and_the_default_is_used(search, named
     assert named in text and "\n" not in text
     assert "Traceback" not in page.text() and ".py" not in text
     assert page.twin.seed == 1 and page.twin.params == {}  # the defaults run
+
+
+# The statistics issue 13 names; each must have plain-words help wherever it is shown.
+NAMED_TERMS = [
+    "rank correlation",
+    "contact ratio",
+    "reported",
+    "the indicator, really",
+    "what citizens gained",
+    "candour",
+    "accountability cost",
+]
+
+
+def _labels_drawn(fig) -> list[str]:
+    """Every chart title and line label a figure shows, side names and event markers aside."""
+    sides = {"outcomes", "learning", "none", "outcomes → learning"}
+    labels = []
+    for ax in fig.axes:
+        labels.append(ax.get_title())
+        legend = ax.get_legend()
+        if legend is not None:
+            labels += [t.get_text() for t in legend.get_texts()]
+    for legend in fig.legends:
+        labels += [t.get_text() for t in legend.get_texts()]
+    return [
+        label
+        for label in labels
+        if label.strip() and label not in sides and not label.startswith("week ")
+    ]
+
+
+def test_every_statistic_the_compare_and_story_tabs_show_has_a_glossary_entry():
+    twin = Twin()
+    twin.step(3)
+    live = LiveCharts(list(twin.frames()))
+    live.render(twin.frames())
+    shown = _labels_drawn(live.blit.fig) + _labels_drawn(charts_figure(twin))
+    story = Story()
+    while story.advance() is not None:
+        if ACTS[story.act].panels:
+            shown += _labels_drawn(act_figure(story)) + _labels_drawn(act_figure(story, True))
+    shown += app.COMPARE_LABELS + NAMED_TERMS
+    assert len(shown) > 40
+    missing = sorted({label for label in shown if lookup(label) is None})
+    assert missing == []
+    for term in NAMED_TERMS:  # found as itself, not as a longer entry that contains it
+        assert term in lookup(term).names()
+
+
+def test_statistics_on_the_page_carry_their_meaning_as_a_tooltip():
+    page = Rendered()
+    page.click("Step")
+    text = page.text()
+    for term in ("reported", "the indicator, really", "parked", "trust"):
+        meaning = escape(lookup(term).meaning, quote=True)
+        assert f"title='{meaning}'>{term}</span>" in text
+    assert "<details class='glossary'><summary>What these figures mean" in text
+    assert "Contact the most complex fifth" in text  # the contact chart, explained below it
+
+
+def test_explain_leaves_tags_alone_and_explains_a_term_once():
+    html = "<b title='reported'>reported</b> reported, and the rank correlation of the table"
+    out = explain(html)
+    assert out.count("class='term'") == 2  # reported once, rank correlation once
+    assert out.startswith("<b title='reported'><span class='term'")
+    assert explain(out) == out  # a tooltip's own words are not explained again
