@@ -52,7 +52,7 @@ def test_play_toggled_quickly_then_reset_stays_at_week_zero(offline_page):
         pause.click()
     play.click()
     wait_for(lambda: week(page) >= 2, what="Play reaching week 2")
-    page.get_by_role("button", name="Reset").click()
+    page.get_by_role("button", name="Reset", exact=True).click()  # not "Reset to defaults"
     wait_week(page, 0)
     assert steady_week(page) == 0  # no loop from before the reset steps the new models
     assert play.is_enabled()
