@@ -633,3 +633,13 @@ def test_explain_leaves_tags_alone_and_explains_a_term_once():
     assert out.count("class='term'") == 2  # reported once, rank correlation once
     assert out.startswith("<b title='reported'><span class='term'")
     assert explain(out) == out  # a tooltip's own words are not explained again
+
+
+@pytest.mark.parametrize(("search", "presenting"), [("present=1", True), ("present=0", False)])
+def test_the_address_turns_presenter_mode_on_and_the_toggle_off(search, presenting):
+    page = Rendered(search)
+    assert bool(page.rc.find(v.Slider).widgets) is not presenting  # the sidebar's sliders
+    page.click("Leave presenter mode" if presenting else "Presenter mode")
+    assert bool(page.rc.find(v.Slider).widgets) is presenting
+    page.click("Step")  # the run's buttons are there either way
+    assert page.week() == 1
