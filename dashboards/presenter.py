@@ -48,7 +48,10 @@ div:has(> b > a[href="https://solara.dev"]) { display: none !important; }
   padding: 0 1vw;
 }
 .presenter .story-slide.no-chart { grid-template-columns: minmax(0, 1fr); }
-.presenter .story-text { font-size: clamp(14px, 2.35vh, 38px); line-height: 1.35; }
+.presenter .story-text { font-size: clamp(14px, 2.6vh, 42px); line-height: 1.35; }
+.presenter .story-text .story-clock, .presenter .story-text .story-where {
+  font-size: 0.8em !important;
+}
 .presenter .story-text h1 {
   font-size: 1.6em !important; line-height: 1.15; margin: 0.15em 0 !important;
 }

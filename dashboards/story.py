@@ -592,8 +592,8 @@ def slide_html(story: Story, shown: int) -> str:
         f"<p>{explain(story.narration())}</p>"
         + (f"<ol class='story-recap' style='font-size:0.8em'>{recap}</ol>" if recap else "")
         + f"<p style='color:#555'><i>Ask the room: {act.ask}</i></p>"
-        f"<p style='font-size:0.6em;color:#777'>Act {shown + 1} of {len(ACTS)} · "
-        f"week {story.twin.week} · seed {story.seed}</p>"
+        f"<p class='story-where' style='font-size:0.6em;color:#777'>Act {shown + 1} of "
+        f"{len(ACTS)} · week {story.twin.week} · seed {story.seed}</p>"
     )
 
 
