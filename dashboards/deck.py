@@ -126,9 +126,14 @@ def build(out: Path, size: tuple[int, int] = SIZES["1280x720"], seed: int = SEED
     return [*written, out / "handout.pdf", out / "handout.png"]
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line and exit 2, not argparse's usage block
+        self.exit(2, f"{self.prog}: {message}\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Build the deck; a bad argument is one line and exit code 2."""
-    parser = argparse.ArgumentParser(prog="python -m dashboards.deck", description=__doc__)
+    parser = _Parser(prog="python -m dashboards.deck", description=__doc__)
     parser.add_argument("--out", default="out/deck", help="folder to write into (made if need be)")
     parser.add_argument(
         "--size", default="1280x720", choices=list(SIZES), help="slide size in pixels"

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs
 
 FLAG = "present"  # ?present=1 opens the dashboard in presenter mode
 ON = ("1", "true", "yes", "on")
+OFF = ("0", "false", "no", "off", "")
 
 # The Story act's charts in presenter mode: drawn at the size they are shown at 1280×720 (the
 # right-hand column), so every text's size in pixels is its size on the projector's screen.

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from matplotlib.figure import Figure
 
-from dashboards.presenter import FLAG
+from dashboards.presenter import FLAG, OFF, ON
 from dashboards.scenarios import SCENARIOS
 from dashboards.twin import Twin
 from sim.params import PARAMS, ParamError, check_seed, coerce, validate
@@ -134,6 +134,11 @@ def from_query(search: str | None) -> tuple[Settings, list[str]]:
         problems.append(
             f"The address's setting {_shown(key)} is unknown and was left out: {hint}"
             "use scenario, seed, present or a slider's name"
+        )
+    if asked.get(FLAG, "").lower() not in ON + OFF:
+        problems.append(
+            f"The address's {FLAG}={_shown(asked[FLAG])} was not understood: use {FLAG}=1 for "
+            "presenter mode; the page opens without it"
         )
     scenario = asked.get("scenario", DEFAULT_SCENARIO)
     if scenario not in SCENARIOS:

@@ -89,6 +89,8 @@ def test_every_story_act_fits_the_screen_with_readable_charts(open_offline, widt
         for chart in charts:  # the figure is drawn with no text under CHART_FONT_PX
             assert chart["scale"] * CHART_FONT_PX >= MIN_CHART_FONT_PX, (n, chart)
         assert page.evaluate(SPILLING_BUTTONS) == []
+        heading = page.locator(".story-text h1").element_handle()
+        assert page.evaluate(BROKEN_WORDS, heading) == [], f"act {n}'s title breaks mid-word"
 
 
 @pytest.mark.parametrize(("width", "height"), SCREENS)

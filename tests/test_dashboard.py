@@ -556,6 +556,7 @@ def test_a_link_sets_the_scenario_seed_and_sliders_of_a_new_session():
         ("scenario=Nope", "scenario 'Nope' is not one of the scenarios"),
         ("auditrate=0.2", "did you mean 'audit_rate'?"),
         ("n_workers=5&n_managers=10", "n_managers=10 exceeds n_workers=5"),
+        ("present=maybe", "present='maybe' was not understood"),
     ],
 )
 def test_a_bad_value_in_a_link_is_one_line_and_the_default_is_used(search, named):

@@ -72,3 +72,12 @@ def test_a_file_where_the_folder_should_be_is_one_line_and_exit_code_2(tmp_path,
     assert deck.main(["--out", str(target)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "is a file" in err
+
+
+def test_a_slide_size_not_offered_is_one_line_and_exit_code_2(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        deck.main(["--out", str(tmp_path), "--size", "800x600"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "'800x600'" in err and "1920x1080" in err
+    assert list(tmp_path.iterdir()) == []  # nothing half-written
