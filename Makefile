@@ -1,5 +1,6 @@
 # Accountability Lab: set-up, main job and tests.
 #   make run    builds .venv on first use, then serves the dashboard on http://localhost:8765
+#   make deck   the Story as slides (one PNG per act) and a one-page handout, in out/deck
 #   make test   builds .venv on first use, then runs the whole test suite
 #   make test-fast   the inner loop: every test except the slow pattern tests and the browser tests
 #   make run HOST=0.0.0.0   serves a room on the local network (learners use http://THIS-IP:8765)
@@ -15,7 +16,7 @@ PORT ?= 8765
 # No outside requests: Solara's JavaScript comes from solara-assets, telemetry is off.
 export SOLARA_TELEMETRY_MIXPANEL_ENABLE := False
 
-.PHONY: run compare test test-fast lint format clean
+.PHONY: run compare deck test test-fast lint format clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null || { \
@@ -32,6 +33,9 @@ run: $(STAMP)
 
 compare: $(STAMP)
 	$(BIN)/python -m sim compare --seed 1 --out $(OUT)/compare.png
+
+deck: $(STAMP)
+	$(BIN)/python -m dashboards.deck --out $(OUT)/deck
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n auto

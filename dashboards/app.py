@@ -11,17 +11,37 @@ the UI thread; the twin's lock and generation keep them apart (see dashboards.tw
 from __future__ import annotations
 
 import time
+from html import escape
 from pathlib import Path
 
 import solara
 import solara.lab
+import solara.server.settings
 from markdown_it import MarkdownIt
 
-from dashboards.charts import GAINED, INDICATOR_REALLY, REPORTED, charts_figure, png
+from dashboards import presenter
+from dashboards.charts import (
+    GAINED,
+    INDICATOR_REALLY,
+    PANELS,
+    REPORTED,
+    WELLBEING,
+    charts_figure,
+)
+from dashboards.glossary import explain, glossary_html
 from dashboards.live import LiveCharts, LivePicture
 from dashboards.redbead import RedBeads
 from dashboards.replace import GiveUpAndReplace
 from dashboards.scenarios import SCENARIOS
+from dashboards.settings import (
+    CONTROLS,
+    DASHBOARD_MAX,
+    Settings,
+    csv_with_settings,
+    from_query,
+    png_with_settings,
+    scenario_sliders,
+)
 from dashboards.story import StoryMode
 from dashboards.twin import Twin
 from sim.params import PARAMS, ParamError
@@ -32,31 +52,11 @@ ODD = next(
     (p for p in (HERE / "docs" / "ODD.md", HERE.parent / "docs" / "ODD.md") if p.is_file()),
     HERE.parent / "docs" / "ODD.md",
 )
-CONTROLS = [
-    "incentive_strength",
-    "audit_rate",
-    "ratchet",
-    "sanction_severity",
-    "measure_alignment",
-    "learning_time",
-    "case_review_rate",
-    "autonomy",
-    "funding_stake",
-    "shielding",
-    "hierarchy",
-    "leader_turnover",
-    "complexity",
-    "need_heterogeneity",
-    "outcome_noise",
-    "n_citizens",
-    "n_workers",
-    "n_managers",
-]
-DASHBOARD_MAX = {"n_citizens": 3000, "n_workers": 150, "n_managers": 15}  # keep Play smooth
 SPEEDS = {"slow": 1.0, "normal": 0.3, "fast": 0.05}  # seconds between weeks
 CATCH_UP = 8  # most weeks stepped between two frames when the server is busy
 FRAME_WAIT = 10.0  # seconds a playing session waits for its last frame before going on
 PAUSE_POLL = 0.05  # most seconds Play sleeps between checks that it is still wanted
+UNDO_DEPTH = 20  # changes a session can undo, one at a time
 REPLACE_TAB = 3  # position of "Give up and Replace": its runs wait until it is opened
 STYLE = {"font-size": "1.05em", "line-height": "1.5", "max-width": "60em", "padding": "1em"}
 BOLD = {"font-weight": "bold", "display": "block", "margin": "0.8em 0 0.3em"}
@@ -67,6 +67,9 @@ def html(markdown: str) -> str:
     return MarkdownIt("commonmark").enable("table").render(markdown)
 
 
+# Solara's "This website runs on Solara" badge covers the bottom right of charts and text; the
+# page's CSS hides it too (dashboards.presenter), should a server start without this setting.
+solara.server.settings.theme.show_banner = False
 ABOUT = html((HERE / "about.md").read_text())
 ODD_HTML = html(ODD.read_text()) if ODD.exists() else "<p>docs/ODD.md is missing.</p>"
 
@@ -84,7 +87,7 @@ def Control(name: str, value, on_value):
             p.label, value=value, min=p.low, max=p.high, step=step, on_value=on_value
         )
     solara.Text(
-        p.meaning,
+        f"Now {value:g} (default {p.default:g}). {p.meaning}",
         style={
             "font-size": "0.8em",
             "color": "#555",
@@ -92,11 +95,6 @@ def Control(name: str, value, on_value):
             "margin": "-1.2em 0 0.6em",
         },
     )
-
-
-def scenario_extras(name: str) -> dict:
-    """A scenario's settings that have no slider; the sliders' own values come from the user."""
-    return {k: v for k, v in SCENARIOS[name].items() if k not in CONTROLS}
 
 
 def headlines(frames: dict) -> list[str]:
@@ -126,12 +124,25 @@ HEADLINE_NOTE = (
 )
 
 
+# Every statistic the Compare tab names (charts' titles and lines, the headline's words).
+COMPARE_LABELS = [
+    WELLBEING[0],
+    REPORTED,
+    INDICATOR_REALLY,
+    *(title for title, _, _ in PANELS),
+    *(label for _, _, labels in PANELS for label in labels if label),
+    "parked",
+    "trust",
+]
+COMPARE_GLOSSARY = glossary_html(COMPARE_LABELS)
+
+
 @solara.component
 def Counters(week: int, rows: list[str]):
     """The week and each side's headline figures, in words."""
     solara.HTML(
         tag="div",
-        unsafe_innerHTML=f"<h2>Week {week}</h2>" + "<br>".join(rows) + HEADLINE_NOTE,
+        unsafe_innerHTML=f"<h2>Week {week}</h2>" + explain("<br>".join(rows) + HEADLINE_NOTE),
         style={"font-size": "1.15em", "padding": "0 1em"},
     )
 
@@ -151,8 +162,9 @@ def Compare(twin: Twin, tick: solara.Reactive[int]):
     with twin.lock:
         week, frames, agents, events = twin.week, twin.frames(), picture.render(), twin.events
     Counters(week, headlines(frames))
-    solara.Image(charts.render(frames, events), format="jpeg")
-    solara.Image(agents, format="jpeg")
+    solara.Image(charts.render(frames, events), format="jpeg", classes=["compare-chart"])
+    solara.Image(agents, format="jpeg", classes=["compare-chart"])
+    solara.HTML(tag="div", unsafe_innerHTML=COMPARE_GLOSSARY, style={"padding": "0 1em"})
     twin.shown = shown  # lets Play wait for this frame instead of queueing more
 
 
@@ -181,50 +193,71 @@ def Moves(twin: Twin, tick: solara.Reactive[int], redraw):
 @solara.component
 def Page():
     """The whole dashboard; everything below belongs to this browser session."""
-    twin = solara.use_memo(Twin, [])
+    router = solara.use_router()
+    # The address may set the scenario, seed and sliders (dashboards.settings); what it got
+    # wrong is said in one line each, and the defaults are used instead.
+    asked, address_problems = solara.use_memo(lambda: from_query(router.search), [])
+
+    def build_twin() -> Twin:
+        built = Twin()
+        if asked != Settings():  # from_query checked these: the reset cannot refuse them
+            built.reset(asked.params | asked.extras(), asked.seed)
+        return built
+
+    twin = solara.use_memo(build_twin, [])
     tick = solara.use_reactive(0)
     playing = solara.use_reactive(False)
     speed = solara.use_reactive("normal")
-    params = solara.use_reactive({name: PARAMS[name].default for name in CONTROLS})
+    params = solara.use_reactive(asked.params)  # what the sliders show
     seed = solara.use_reactive(twin.seed)
-    scenario = solara.use_reactive("Default service")
+    scenario = solara.use_reactive(asked.scenario)
+    applied = solara.use_reactive(asked)  # what both sides run with
+    history = solara.use_reactive([])  # the settings before each change, newest last
     tab = solara.use_reactive(0)
     problem = solara.use_reactive("")  # why the last change was not applied
+    presenting = solara.use_reactive(presenter.requested(router.search))
 
     def redraw():
         tick.value += 1
 
-    def rebuild(values: dict, new_seed: int, extras: dict) -> bool:
+    def apply(new: Settings, remember: bool = True) -> bool:
         # The twin checks everything before it replaces anything, so a rejected change leaves
         # the running models alone and the user sees why.
         try:
-            twin.reset(values | extras, new_seed)
+            twin.reset(new.params | new.extras(), new.seed)
         except ParamError as e:
             problem.value = f"Not applied, both sides run as before: {e}"
             return False
         # The rebuild retired any Play loop (new generation): show Play again, not Pause.
         playing.value = False
         problem.value = ""
+        if remember:
+            history.value = [*history.value, applied.value][-UNDO_DEPTH:]
+        applied.value = Settings(new.scenario, dict(new.params), twin.seed)
+        scenario.value, params.value, seed.value = new.scenario, dict(new.params), twin.seed
         redraw()
         return True
 
     def set_param(name):
         def on_value(value):
-            params.value = {**params.value, name: value}
-            rebuild(params.value, seed.value, scenario_extras(scenario.value))
+            params.value = {**params.value, name: value}  # the slider stays where it was put
+            apply(Settings(scenario.value, params.value, applied.value.seed))
 
         return on_value
 
     def set_seed(value):
-        if rebuild(params.value, value, scenario_extras(scenario.value)):
-            seed.value = twin.seed
+        apply(Settings(applied.value.scenario, applied.value.params, value))
 
     def choose(name):
-        scenario.value = name
-        params.value = {n: PARAMS[n].default for n in CONTROLS} | {
-            k: v for k, v in SCENARIOS[name].items() if k in CONTROLS
-        }
-        rebuild(params.value, seed.value, scenario_extras(name))
+        apply(Settings(name, scenario_sliders(name), applied.value.seed))
+
+    def reset_to_defaults():
+        apply(Settings(seed=applied.value.seed))
+
+    def undo():
+        # Same seed and parameters, same run: Play brings back the weeks the change discarded.
+        if history.value and apply(history.value[-1], remember=False):
+            history.value = history.value[:-1]
 
     def play_loop():
         # Weeks fall due at the chosen speed; a frame is requested only once the last one has
@@ -269,27 +302,39 @@ def Page():
         twin.reset()
         redraw()
 
-    solara.Title("Accountability Lab")
-    with solara.Columns([1, 3], style={"align-items": "flex-start"}):
+    def run_buttons() -> None:
+        with solara.Row(gap="4px", style={"flex-wrap": "wrap"}):
+            solara.Button(
+                "Play",
+                on_click=lambda: playing.set(True),
+                icon_name="mdi-play",
+                disabled=playing.value,
+                color="primary",
+            )
+            solara.Button(
+                "Pause",
+                on_click=lambda: playing.set(False),
+                icon_name="mdi-pause",
+                disabled=not playing.value,
+            )
+            solara.Button(
+                "Step", on_click=step, icon_name="mdi-step-forward", disabled=playing.value
+            )
+            solara.Button("Reset", on_click=reset, icon_name="mdi-restore")
+
+    def presenter_toggle() -> None:
+        solara.Button(
+            "Leave presenter mode" if presenting.value else "Presenter mode",
+            on_click=lambda: presenting.set(not presenting.value),
+            icon_name="mdi-projector-screen",
+            outlined=True,
+            classes=["presenter-toggle"] if presenting.value else [],
+        )
+
+    def sidebar() -> None:
         with solara.Card("Accountability Lab: targets or learning?", margin=0):
-            with solara.Row(gap="4px", style={"flex-wrap": "wrap"}):
-                solara.Button(
-                    "Play",
-                    on_click=lambda: playing.set(True),
-                    icon_name="mdi-play",
-                    disabled=playing.value,
-                    color="primary",
-                )
-                solara.Button(
-                    "Pause",
-                    on_click=lambda: playing.set(False),
-                    icon_name="mdi-pause",
-                    disabled=not playing.value,
-                )
-                solara.Button(
-                    "Step", on_click=step, icon_name="mdi-step-forward", disabled=playing.value
-                )
-                solara.Button("Reset", on_click=reset, icon_name="mdi-restore")
+            run_buttons()
+            presenter_toggle()
             solara.Select("Speed", values=list(SPEEDS), value=speed)
             solara.Select("Scenario", values=list(SCENARIOS), value=scenario.value, on_value=choose)
             # A plain value, not the reactive: a rejected seed must not become the session's seed.
@@ -300,27 +345,57 @@ def Page():
             Moves(twin, tick, redraw)
             solara.Text("Export", style=BOLD)
             solara.FileDownload(
-                lambda: png(charts_figure(twin)),
+                lambda: png_with_settings(charts_figure(twin), applied.value),
                 filename="charts.png",
                 label="Download charts (PNG)",
                 mime_type="image/png",
             )
             solara.FileDownload(
-                twin.csv,
+                lambda: csv_with_settings(twin.csv(), applied.value),
                 filename="accountability_lab.csv",
                 label="Download data (CSV)",
                 mime_type="text/csv",
             )
+            solara.HTML(
+                tag="div",
+                unsafe_innerHTML=(
+                    f"<a class='share-link' href='?{escape(applied.value.query())}'>"
+                    "Link to these settings</a> (scenario, seed and parameters: "
+                    "open it on every learner's screen)"
+                ),
+                style={"font-size": "0.85em", "margin": "0.4em 0"},
+            )
             solara.Text("Parameters (a change restarts both sides, same seed)", style=BOLD)
+            with solara.Row(gap="4px", style={"flex-wrap": "wrap"}):
+                solara.Button(
+                    "Reset to defaults",
+                    on_click=reset_to_defaults,
+                    icon_name="mdi-backup-restore",
+                    outlined=True,
+                    disabled=applied.value == Settings(seed=applied.value.seed),
+                )
+                solara.Button(
+                    "Undo last change",
+                    on_click=undo,
+                    icon_name="mdi-undo",
+                    outlined=True,
+                    disabled=not history.value,
+                )
             if problem.value:  # beside the sliders, where most rejected changes come from
                 solara.Warning(problem.value, dense=True)
             for name in CONTROLS:
                 Control(name, params.value[name], set_param(name))
+
+    def tabs() -> None:
         with solara.lab.Tabs(value=tab):
             with solara.lab.Tab("Compare"):
+                if presenting.value:  # no sidebar: the run's buttons sit above its charts
+                    with solara.Row(style={"padding": "0.5em 1em 0", "align-items": "flex-start"}):
+                        run_buttons()
+                        Moves(twin, tick, redraw)
                 Compare(twin, tick)
             with solara.lab.Tab("Story"):
-                StoryMode()
+                StoryMode(presenter=presenting.value)
             with solara.lab.Tab("Red beads"):
                 RedBeads()
             with solara.lab.Tab("Give up and Replace"):
@@ -329,3 +404,16 @@ def Page():
                 solara.HTML(tag="div", unsafe_innerHTML=ABOUT, style=STYLE)
             with solara.lab.Tab("Model description (ODD)"):
                 solara.HTML(tag="div", unsafe_innerHTML=ODD_HTML, style=STYLE)
+
+    solara.Title("Accountability Lab")
+    solara.Style(presenter.CSS)
+    with solara.Div(classes=["lab-page"] + (["presenter"] if presenting.value else [])):
+        for line in address_problems:
+            solara.Warning(line, dense=True, classes=["address-problem"])
+        if presenting.value:
+            presenter_toggle()  # top right, beside the tabs
+            tabs()
+        else:
+            with solara.Columns([1, 3], style={"align-items": "flex-start"}):
+                sidebar()
+                tabs()

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import solara
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure, SubFigure
 from matplotlib.text import Text
 
 from dashboards.charts import (
@@ -36,6 +36,8 @@ from dashboards.charts import (
     mark_events,
     png,
 )
+from dashboards.glossary import explain, glossary_html
+from dashboards.presenter import CHART_DPI, CHART_FONT_PT, CHART_INCHES
 from dashboards.scenarios import SCENARIOS
 from dashboards.twin import Twin
 from sim.params import DEFAULT_STEPS
@@ -468,35 +470,79 @@ def _from_zero(ax: Axes) -> None:
     ax.set_ylim(0, max(1, top))
 
 
-def act_figure(story: Story) -> Figure:
-    """The current act's charts, large enough to read from the back of a room.
-
-    Every chart starts at 0 and carries the story's moves (targets start, switches, a change in
-    what counts as good) as the Compare tab marks them. The recap has no charts.
-    """
-    act = ACTS[story.act]
+def _draw_panels(axes: list[Axes], story: Story, panels: tuple[Panel, ...], font: float) -> None:
+    """The act's charts on the given axes, every y-axis from 0, the story's moves marked."""
     frames = story.frames()
-    fig = Figure(figsize=(5.2 * max(1, len(act.panels)), 4.6), dpi=90, layout="constrained")
-    if not act.panels:
-        return fig
-    axes = list(np.atleast_1d(fig.subplots(1, len(act.panels))))
-    for ax, panel in zip(axes, act.panels, strict=True):
+    for ax, panel in zip(axes, panels, strict=True):
         if panel in (BOARD_VIEW, INDICATOR):
             _draw_indicator(ax, frames, panel[1])
         else:
             draw_panel(ax, frames, panel)
-        ax.set_title(textwrap.fill(panel[0], 42), fontsize=13)
+        ax.set_title(textwrap.fill(panel[0], 42), fontsize=font + 2)
         _from_zero(ax)
         ax.set_xlim(left=0)  # the target starts late: every chart keeps the story's week 0
-        ax.set_xlabel("week")
+        ax.set_xlabel("week", fontsize=font)
+        ax.tick_params(labelsize=font)
         ax.grid(alpha=0.3)
+    for artist in mark_events(axes, story.twin.events):
+        if isinstance(artist, Text):
+            artist.set_fontsize(font)  # Compare's size is for a screen; this is for a room
+
+
+def act_figure(story: Story, presenter: bool = False) -> Figure:
+    """The current act's charts, large enough to read from the back of a room.
+
+    Every chart starts at 0 and carries the story's moves (targets start, switches, a change in
+    what counts as good) as the Compare tab marks them. The recap has no charts.
+
+    Args:
+        story: The story, at the act to draw.
+        presenter: Draw for presenter mode's right-hand column (dashboards.presenter): charts
+            in a grid, one shared legend, no text smaller than ``CHART_FONT_PT``.
+    """
+    if presenter:
+        fig = Figure(figsize=CHART_INCHES, dpi=CHART_DPI, layout="constrained")
+        slide_charts(fig, story)
+        return fig
+    act = ACTS[story.act]
+    fig = Figure(figsize=(5.2 * max(1, len(act.panels)), 4.6), dpi=90, layout="constrained")
+    if not act.panels:
+        return fig
+    axes = list(np.atleast_1d(fig.subplots(1, len(act.panels))))
+    _draw_panels(axes, story, act.panels, 11)
+    for ax in axes:
         # below the chart: inside, it would hide a line or the events' names at the top
         columns = 2 if len(ax.get_legend_handles_labels()[0]) <= 2 else 1  # stays narrow
         ax.legend(fontsize=10, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=columns)
-    for artist in mark_events(axes, story.twin.events):
-        if isinstance(artist, Text):
-            artist.set_fontsize(11)  # Compare's size is for a screen; this is for a room
     return fig
+
+
+def slide_charts(fig: Figure | SubFigure, story: Story, font: float = CHART_FONT_PT) -> None:
+    """The current act's charts for a slide: one chart, two stacked, or three in a 2×2 grid.
+
+    Every line's name appears once, in one legend (the grid's free corner, or below the charts),
+    so no legend covers a line; no text is smaller than ``font`` points.
+    """
+    panels = ACTS[story.act].panels
+    if not panels:
+        return
+    shape = {1: (1, 1), 2: (2, 1)}.get(len(panels), (2, 2))
+    grid = list(np.atleast_1d(fig.subplots(*shape)).flat)
+    axes, spare = grid[: len(panels)], grid[len(panels) :]
+    _draw_panels(axes, story, panels, font)
+    named: dict[str, object] = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            if not label.startswith("week "):  # the markers are named on the chart itself
+                named.setdefault(label, handle)
+        if ax.get_legend():
+            ax.get_legend().remove()
+    for ax in spare:
+        ax.axis("off")
+    if spare:
+        spare[0].legend(named.values(), named.keys(), loc="center", fontsize=font, frameon=False)
+    else:
+        fig.legend(named.values(), named.keys(), loc="outside lower center", ncols=2, fontsize=font)
 
 
 RECAP = ACTS[-1]
@@ -512,9 +558,53 @@ def Keys(event_next: Callable[[], None], event_previous: Callable[[], None]):
     """Space, right arrow and page down advance; left arrow and page up go back (clickers)."""
 
 
+def act_labels(act: Act) -> list[str]:
+    """Every statistic an act's charts name: their titles and their lines' labels."""
+    return [title for title, _, _ in act.panels] + [
+        label for _, _, labels in act.panels for label in labels if label
+    ]
+
+
+def slide_html(story: Story, shown: int) -> str:
+    """The act's words as HTML: the clock cue, title, narration, recap, question and where we are.
+
+    Args:
+        story: The story, played to act ``shown``.
+        shown: The act on screen; -1 is the title slide.
+    """
+    if shown < 0:
+        return (
+            f"<h1 style='font-size:2.4em'>{TITLE}</h1>"
+            "<p>The same public service, the same citizens and the same luck, held to account "
+            "in two ways. Press <b>Next act</b>, the space bar or the right arrow to begin.</p>"
+        )
+    act = ACTS[shown]
+    clock = story.clock()
+    if act.clock:  # the week goes back: a banner, so nobody reads on as if time ran on
+        cue = f"<p class='story-clock' style='{JUMP_STYLE}'>⟲ {clock}</p>"
+    else:
+        cue = f"<p class='story-clock' style='font-size:0.7em;color:#555'>{clock}</p>"
+    recap = "".join(f"<li><b>{title}</b>: {point}</li>" for title, point in story.recap())
+    if act is not RECAP:
+        recap = ""
+    return (
+        f"{cue}<h1 style='font-size:2.2em;margin:0.3em 0'>{act.title}</h1>"
+        f"<p>{explain(story.narration())}</p>"
+        + (f"<ol class='story-recap' style='font-size:0.8em'>{recap}</ol>" if recap else "")
+        + f"<p style='color:#555'><i>Ask the room: {act.ask}</i></p>"
+        f"<p class='story-where' style='font-size:0.6em;color:#777'>Act {shown + 1} of "
+        f"{len(ACTS)} · week {story.twin.week} · seed {story.seed}</p>"
+    )
+
+
 @solara.component
-def StoryMode():
-    """The story tab: narration in large type, the act's charts, and the trainer's controls."""
+def StoryMode(presenter: bool = False):
+    """The story tab: narration in large type, the act's charts, and the trainer's controls.
+
+    Args:
+        presenter: Lay each act out as one slide (dashboards.presenter): words on the left,
+            charts on the right, all of it inside the window.
+    """
     story = solara.use_memo(Story, [])
     shown = solara.use_reactive(-1)
 
@@ -526,50 +616,34 @@ def StoryMode():
         story.__init__(story.seed)
         shown.value = -1
 
+    def buttons() -> None:
+        with solara.Row(gap="8px"):
+            solara.Button(
+                "Previous act", on_click=lambda: go(shown.value - 1), disabled=shown.value <= 0
+            )
+            solara.Button(
+                "Next act",
+                on_click=lambda: go(shown.value + 1),
+                disabled=shown.value >= len(ACTS) - 1,
+                color="primary",
+            )
+            solara.Button("Start again", on_click=restart, outlined=True)
+
     Keys(event_next=lambda *_: go(shown.value + 1), event_previous=lambda *_: go(shown.value - 1))
-    with solara.Row(gap="8px"):
-        solara.Button(
-            "Previous act", on_click=lambda: go(shown.value - 1), disabled=shown.value <= 0
-        )
-        solara.Button(
-            "Next act",
-            on_click=lambda: go(shown.value + 1),
-            disabled=shown.value >= len(ACTS) - 1,
-            color="primary",
-        )
-        solara.Button("Start again", on_click=restart, outlined=True)
-    big = {"font-size": "1.7em", "line-height": "1.45", "max-width": "52em"}
-    if shown.value < 0:
-        solara.HTML(
-            tag="div",
-            unsafe_innerHTML=(
-                f"<h1 style='font-size:2.4em'>{TITLE}</h1>"
-                "<p>The same public service, the same citizens and the same luck, held to account "
-                "in two ways. Press <b>Next act</b>, the space bar or the right arrow to begin.</p>"
-            ),
-            style=big,
-        )
+    panels = ACTS[shown.value].panels if shown.value >= 0 else ()
+    words = slide_html(story, shown.value)
+    if presenter:
+        with solara.Div(classes=["story-slide"] + ([] if panels else ["no-chart"])):
+            with solara.Div(classes=["story-text"]):
+                buttons()
+                solara.HTML(tag="div", unsafe_innerHTML=words)
+            if panels:
+                chart = png(act_figure(story, presenter=True), dpi=CHART_DPI)
+                solara.Image(chart, classes=["story-chart"])
         return
-    act = ACTS[shown.value]
-    clock = story.clock()
-    if act.clock:  # the week goes back: a banner, so nobody reads on as if time ran on
-        cue = f"<p class='story-clock' style='{JUMP_STYLE}'>⟲ {clock}</p>"
-    else:
-        cue = f"<p class='story-clock' style='font-size:0.7em;color:#555'>{clock}</p>"
-    recap = "".join(f"<li><b>{title}</b>: {point}</li>" for title, point in story.recap())
-    if act is not RECAP:
-        recap = ""
-    solara.HTML(
-        tag="div",
-        unsafe_innerHTML=(
-            f"{cue}<h1 style='font-size:2.2em;margin:0.3em 0'>{act.title}</h1>"
-            f"<p>{story.narration()}</p>"
-            + (f"<ol class='story-recap' style='font-size:0.8em'>{recap}</ol>" if recap else "")
-            + f"<p style='color:#555'><i>Ask the room: {act.ask}</i></p>"
-            f"<p style='font-size:0.6em;color:#777'>Act {shown.value + 1} of {len(ACTS)} · "
-            f"week {story.twin.week} · seed {story.seed}</p>"
-        ),
-        style=big,
-    )
-    if act.panels:
-        solara.Image(png(act_figure(story), dpi=90))
+    buttons()
+    big = {"font-size": "1.7em", "line-height": "1.45", "max-width": "52em"}
+    solara.HTML(tag="div", unsafe_innerHTML=words, style=big)
+    if panels:
+        solara.Image(png(act_figure(story), dpi=90), classes=["story-chart"])
+        solara.HTML(tag="div", unsafe_innerHTML=glossary_html(act_labels(ACTS[shown.value])))

@@ -5,45 +5,14 @@ from the internet. Skipped (with the reason) where chromium or Playwright is mis
 installs chromium.
 """
 
-import os
+from dashboards.serve import steady_week, wait_for, wait_week, week
+from tests.browser_support import BROWSER
 
-import pytest
-
-from dashboards.serve import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    open_page,
-    server,
-    steady_week,
-    wait_for,
-    wait_week,
-    week,
-)
-
-playwright = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extra")
-pytestmark = [
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs chromium at /usr/bin/chromium"),
-    pytest.mark.browser,
-]
+pytestmark = BROWSER
 
 
-@pytest.fixture(scope="module")
-def url():
-    with server() as (address, _):
-        yield address
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-def test_offline_page_steps_plays_and_pauses(url, browser, tmp_path):
-    blocked = []
-    ctx, page = open_page(browser, url, blocked)
+def test_offline_page_steps_plays_and_pauses(offline_page, tmp_path):
+    page = offline_page
     first = page.locator("img").first.get_attribute("src")
     page.get_by_role("button", name="Step").click()
     page.get_by_role("button", name="Step").click()
@@ -56,12 +25,10 @@ def test_offline_page_steps_plays_and_pauses(url, browser, tmp_path):
     assert paused >= 5 and page.get_by_role("button", name="Play").is_enabled()
     assert "what citizens gained" in page.content() and "the indicator, really" in page.content()
     page.screenshot(path=str(tmp_path / "dashboard.png"))
-    assert blocked == [], blocked
-    ctx.close()
 
 
-def test_parameter_change_and_regime_switch(url, browser):
-    ctx, page = open_page(browser, url, [])
+def test_parameter_change_and_regime_switch(offline_page):
+    page = offline_page
     for _ in range(3):
         page.get_by_role("button", name="Step").click()
     wait_week(page, 3)
@@ -75,26 +42,24 @@ def test_parameter_change_and_regime_switch(url, browser):
     page.get_by_role("button", name="Step").click()
     wait_week(page, 2)
     page.get_by_text("outcomes → learning").first.wait_for(timeout=10_000)
-    ctx.close()
 
 
-def test_play_toggled_quickly_then_reset_stays_at_week_zero(url, browser):
-    ctx, page = open_page(browser, url, [])
+def test_play_toggled_quickly_then_reset_stays_at_week_zero(offline_page):
+    page = offline_page
     play, pause = (page.get_by_role("button", name=n) for n in ("Play", "Pause"))
     for _ in range(3):  # each Play starts a loop; only the newest may step
         play.click()
         pause.click()
     play.click()
     wait_for(lambda: week(page) >= 2, what="Play reaching week 2")
-    page.get_by_role("button", name="Reset").click()
+    page.get_by_role("button", name="Reset", exact=True).click()  # not "Reset to defaults"
     wait_week(page, 0)
     assert steady_week(page) == 0  # no loop from before the reset steps the new models
     assert play.is_enabled()
-    ctx.close()
 
 
-def test_rejected_seed_and_combination_are_explained(url, browser):
-    ctx, page = open_page(browser, url, [])
+def test_rejected_seed_and_combination_are_explained(offline_page):
+    page = offline_page
     page.get_by_role("button", name="Step").click()
     wait_week(page, 1)
     seed = page.get_by_label("Seed (same seed, same citizens and luck)")
@@ -107,12 +72,10 @@ def test_rejected_seed_and_combination_are_explained(url, browser):
     seed.press("Enter")
     wait_week(page, 0)
     wait_for(lambda: "Not applied" not in page.content(), what="the warning clearing")
-    ctx.close()
 
 
-def test_two_browser_sessions_are_isolated(url, browser):
-    ctx_a, a = open_page(browser, url, [])
-    ctx_b, b = open_page(browser, url, [])
+def test_two_browser_sessions_are_isolated(open_offline):
+    a, b = open_offline(), open_offline()
     for _ in range(3):
         a.get_by_role("button", name="Step").click()
     wait_week(a, 3)
@@ -120,23 +83,19 @@ def test_two_browser_sessions_are_isolated(url, browser):
     b.get_by_role("button", name="Step").click()
     wait_week(b, 1)
     assert week(a) == 3
-    ctx_a.close()
-    ctx_b.close()
 
 
-def test_about_and_model_description_tabs(url, browser):
-    ctx, page = open_page(browser, url, [])
+def test_about_and_model_description_tabs(offline_page):
+    page = offline_page
     page.get_by_role("tab", name="About").click()
     page.get_by_text("THINGS TO NOTICE").wait_for(timeout=10_000)
     page.get_by_role("tab", name="Model description (ODD)").click()
     page.get_by_text("Process overview and scheduling").first.wait_for(timeout=10_000)
-    ctx.close()
 
 
-def test_red_bead_tab_in_the_browser(url, browser):
-    ctx, page = open_page(browser, url, [])
+def test_red_bead_tab_in_the_browser(offline_page):
+    page = offline_page
     page.get_by_role("tab", name="Red beads").click()
     page.get_by_role("button", name="Next day").click()
     page.get_by_text("merit award", exact=False).first.wait_for(timeout=20_000)
     assert "Day 1" in page.content()
-    ctx.close()

@@ -3,30 +3,23 @@
 A presentation clicker sends the same keys (page down/up, arrows), so this is the trainer's show.
 """
 
-import os
-
 import pytest
 
-from dashboards.serve import CHROMIUM, CHROMIUM_ARGS, open_page, server
+from dashboards.serve import open_page
 from dashboards.story import ACTS, TITLE
+from tests.browser_support import BROWSER
 
-playwright = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extra")
-pytestmark = [
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs chromium at /usr/bin/chromium"),
-    pytest.mark.browser,
-]
+pytestmark = BROWSER
 
 
 @pytest.fixture(scope="module")
-def page():
-    with server() as (url, _), playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        blocked: list[str] = []
-        ctx, page = open_page(browser, url, blocked)
-        yield page
-        assert blocked == [], blocked
-        ctx.close()
-        browser.close()
+def page(browser, dashboard_url):
+    """One session for the module: the tests play the show in order, as a trainer would."""
+    blocked: list[str] = []
+    ctx, page = open_page(browser, dashboard_url, blocked)
+    yield page
+    ctx.close()
+    assert blocked == [], blocked
 
 
 def _act(page, n: int) -> None:

@@ -2,38 +2,19 @@
 inputs that explain themselves, and a Compare tab that puts what citizens gained first.
 """
 
-import os
-
 import pytest
 
-from dashboards.serve import CHROMIUM, CHROMIUM_ARGS, open_page, server
 from dashboards.story import ACTS, TITLE
 from dashboards.twin import MAX_SEED
+from tests.browser_support import BROWSER
 
-playwright = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extra")
-pytestmark = [
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs chromium at /usr/bin/chromium"),
-    pytest.mark.browser,
-]
-
-
-@pytest.fixture(scope="module")
-def browser_and_url():
-    with server() as (url, _), playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser, url
-        browser.close()
+pytestmark = BROWSER
 
 
 @pytest.fixture
-def page(browser_and_url):
+def page(offline_page):
     """A fresh session per test, every request outside localhost blocked."""
-    browser, url = browser_and_url
-    blocked: list[str] = []
-    ctx, page = open_page(browser, url, blocked)
-    yield page
-    assert blocked == [], blocked
-    ctx.close()
+    return offline_page
 
 
 def _act(page, n: int) -> None:

@@ -1,21 +1,36 @@
 """The dashboard rendered without a browser (solara.render), and its per-session state."""
 
+import io
 import re
 import threading
 import time
+from html import escape
 from unittest import mock
 
 import ipyvuetify as v
 import ipywidgets as w
 import numpy as np
+import pandas as pd
+import PIL.Image
 import pytest
 import solara
+from solara.routing import Router, router_context
 
 from dashboards import app, replace
 from dashboards.app import CONTROLS, Page, headlines
 from dashboards.charts import charts_figure
+from dashboards.glossary import explain, lookup
 from dashboards.live import LiveCharts, LivePicture
 from dashboards.scenarios import SCENARIOS
+from dashboards.settings import (
+    DEFAULT_SCENARIO,
+    Settings,
+    csv_with_settings,
+    from_query,
+    png_with_settings,
+    scenario_sliders,
+)
+from dashboards.story import ACTS, Story, act_figure
 from dashboards.twin import MAX_SEED, Twin
 from sim.params import PARAMS, ParamError, validate
 
@@ -56,7 +71,8 @@ def steady(read, quiet: float = 1.0, timeout: float = 20):
 class Rendered:
     """One session's page, rendered headless, with the Twin its Page built."""
 
-    def __init__(self):
+    def __init__(self, search: str | None = None):
+        """Render the page, opened at ``?search`` when given (a shared link's settings)."""
         made = []
 
         def make():
@@ -65,8 +81,13 @@ class Rendered:
 
         # Page builds its Twin once per session; recording it lets tests inspect that session's
         # models rather than trusting the page text alone.
+        @solara.component
+        def AtAddress():
+            router_context.provide(Router(f"/?{search}" if search else "/", []))
+            return Page()
+
         with mock.patch.object(app, "Twin", make):
-            self.box, self.rc = solara.render(Page(), handle_error=False)
+            self.box, self.rc = solara.render(AtAddress(), handle_error=False)
         assert len(made) == 1, "each rendered page builds exactly one Twin"
         self.twin = made[0]
 
@@ -433,3 +454,193 @@ def test_moves_are_marked_on_every_compare_chart_and_cleared_by_a_reset():
     assert twin.events == []
     charts.render(twin.frames(), twin.events)
     assert not any(line.get_label().startswith("week") for ax in charts.axes for line in ax.lines)
+
+
+def test_sliders_show_their_value_and_their_default():
+    page = Rendered()
+    assert "Now 0.6 (default 0.6). How much measured results matter" in page.text()
+    page.slider("Incentive strength").v_model = 1.5
+    assert "Now 1.5 (default 0.6). How much measured results matter" in page.text()
+
+
+def _run_with(twin: Twin) -> tuple[float, int]:
+    return twin.models["left"].p["incentive_strength"], twin.seed
+
+
+def test_reset_to_defaults_keeps_the_seed_and_undo_puts_back_each_earlier_setting(page):
+    assert page.button("Undo last change").disabled
+    assert page.button("Reset to defaults").disabled  # already there
+    page.slider("Incentive strength").v_model = 1.5
+    page.type_seed("5")
+    assert _run_with(page.twin) == (1.5, 5)
+    page.click("Reset to defaults")
+    assert _run_with(page.twin) == (0.6, 5)
+    assert page.slider("Incentive strength").v_model == 0.6
+    for expected in [(1.5, 5), (1.5, 1), (0.6, 1)]:
+        page.click("Undo last change")
+        assert _run_with(page.twin) == expected
+        assert page.slider("Incentive strength").v_model == expected[0]
+    assert page.button("Undo last change").disabled
+
+
+def test_undo_puts_back_a_scenario_and_replays_the_same_run(page):
+    for _ in range(3):
+        page.click("Step")
+    before = page.twin.frames()
+    page.select("Scenario", "Complex lives")
+    assert page.twin.params["complexity"] == SCENARIOS["Complex lives"]["complexity"]
+    page.click("Undo last change")
+    assert page.twin.week == 0 and page.twin.params["complexity"] == PARAMS["complexity"].default
+    for _ in range(3):
+        page.click("Step")
+    for name, df in page.twin.frames().items():  # same seed and parameters: the same weeks
+        assert df.equals(before[name])
+
+
+def test_a_rejected_change_is_not_remembered_for_undo(page):
+    page.type_seed("-1")
+    assert "Not applied" in page.warnings()
+    assert page.button("Undo last change").disabled
+
+
+def test_the_csv_download_carries_every_parameter_and_the_seed():
+    twin = Twin(params={"audit_rate": 0.2}, seed=7)
+    settings = Settings(params=scenario_sliders(DEFAULT_SCENARIO) | {"audit_rate": 0.2}, seed=7)
+    data = csv_with_settings(twin.csv(), settings)
+    head = [line for line in data.decode().splitlines() if line.startswith("# ")]
+    named = dict(line[2:].split("=", 1) for line in head)
+    assert set(PARAMS) | {"seed", "scenario"} == set(named)
+    assert (named["seed"], named["audit_rate"]) == ("7", "0.2")
+    rows = pd.read_csv(io.BytesIO(data), comment="#")
+    assert rows.equals(pd.read_csv(io.BytesIO(twin.csv())))
+
+
+def test_the_png_download_carries_every_parameter_and_the_seed():
+    twin = Twin(params={"complexity": 1.2}, seed=9)
+    settings = Settings("Complex lives", scenario_sliders("Complex lives"), 9)
+    image = PIL.Image.open(io.BytesIO(png_with_settings(charts_figure(twin), settings)))
+    named = dict(line.split("=", 1) for line in image.text["Settings"].splitlines())
+    assert set(PARAMS) | {"seed", "scenario"} == set(named)
+    assert (named["seed"], named["complexity"], named["scenario"]) == ("9", "1.2", "Complex lives")
+    assert from_query(image.text["Source"][1:]) == (settings, [])  # the link makes it again
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_a_settings_link_opens_the_same_settings(name):
+    rng = np.random.default_rng(len(name))
+    params = scenario_sliders(name)
+    for key in rng.choice(CONTROLS[:15], size=3, replace=False):  # floats: sizes stay valid
+        p = PARAMS[key]
+        params[key] = round(float(rng.uniform(p.low, p.high)), 2)
+    settings = Settings(name, params, int(rng.integers(0, MAX_SEED)))
+    assert from_query(settings.query()) == (settings, [])
+
+
+def test_a_link_sets_the_scenario_seed_and_sliders_of_a_new_session():
+    page = Rendered("scenario=Complex+lives&seed=7&audit_rate=0.2")
+    assert page.twin.seed == 7
+    assert page.twin.params["complexity"] == 1.2 and page.twin.params["audit_rate"] == 0.2
+    assert page.slider("Audit rate").v_model == 0.2
+    assert "scenario=Complex+lives&amp;seed=7&amp;audit_rate=0.2" in page.text()  # shared on
+    assert page.warnings() == ""
+
+
+@pytest.mark.parametrize(
+    ("search", "named"),
+    [
+        ("seed=-5", "seed=-5 is out of range"),
+        ("seed=abc", "seed='abc' is not a whole number"),
+        ("audit_rate=abc", "audit_rate='abc' is not a number"),
+        ("n_citizens=1e9", "n_citizens=1e+09 is out of range"),
+        ("n_workers=200", "n_workers=200 is out of range here"),
+        ("scenario=Nope", "scenario 'Nope' is not one of the scenarios"),
+        ("auditrate=0.2", "did you mean 'audit_rate'?"),
+        ("n_workers=5&n_managers=10", "n_managers=10 exceeds n_workers=5"),
+        ("present=maybe", "present='maybe' was not understood"),
+    ],
+)
+def test_a_bad_value_in_a_link_is_one_line_and_the_default_is_used(search, named):
+    page = Rendered(search)
+    lines = [a for a in page.rc.find(v.Alert).widgets if "address-problem" in (a.class_ or "")]
+    assert len(lines) == 1
+    text = " ".join(lines[0].children)
+    assert named in text and "\n" not in text
+    assert "Traceback" not in page.text() and ".py" not in text
+    assert page.twin.seed == 1 and page.twin.params == {}  # the defaults run
+
+
+# The statistics issue 13 names; each must have plain-words help wherever it is shown.
+NAMED_TERMS = [
+    "rank correlation",
+    "contact ratio",
+    "reported",
+    "the indicator, really",
+    "what citizens gained",
+    "candour",
+    "accountability cost",
+]
+
+
+def _labels_drawn(fig) -> list[str]:
+    """Every chart title and line label a figure shows, side names and event markers aside."""
+    sides = {"outcomes", "learning", "none", "outcomes → learning"}
+    labels = []
+    for ax in fig.axes:
+        labels.append(ax.get_title())
+        legend = ax.get_legend()
+        if legend is not None:
+            labels += [t.get_text() for t in legend.get_texts()]
+    for legend in fig.legends:
+        labels += [t.get_text() for t in legend.get_texts()]
+    return [
+        label
+        for label in labels
+        if label.strip() and label not in sides and not label.startswith("week ")
+    ]
+
+
+def test_every_statistic_the_compare_and_story_tabs_show_has_a_glossary_entry():
+    twin = Twin()
+    twin.step(3)
+    live = LiveCharts(list(twin.frames()))
+    live.render(twin.frames())
+    shown = _labels_drawn(live.blit.fig) + _labels_drawn(charts_figure(twin))
+    story = Story()
+    while story.advance() is not None:
+        if ACTS[story.act].panels:
+            shown += _labels_drawn(act_figure(story)) + _labels_drawn(act_figure(story, True))
+    shown += app.COMPARE_LABELS + NAMED_TERMS
+    assert len(shown) > 40
+    missing = sorted({label for label in shown if lookup(label) is None})
+    assert missing == []
+    for term in NAMED_TERMS:  # found as itself, not as a longer entry that contains it
+        assert term in lookup(term).names()
+
+
+def test_statistics_on_the_page_carry_their_meaning_as_a_tooltip():
+    page = Rendered()
+    page.click("Step")
+    text = page.text()
+    for term in ("reported", "the indicator, really", "parked", "trust"):
+        meaning = escape(lookup(term).meaning, quote=True)
+        assert f"title='{meaning}'>{term}</span>" in text
+    assert "<details class='glossary'><summary>What these figures mean" in text
+    assert "Contact the most complex fifth" in text  # the contact chart, explained below it
+
+
+def test_explain_leaves_tags_alone_and_explains_a_term_once():
+    html = "<b title='reported'>reported</b> reported, and the rank correlation of the table"
+    out = explain(html)
+    assert out.count("class='term'") == 2  # reported once, rank correlation once
+    assert out.startswith("<b title='reported'><span class='term'")
+    assert explain(out) == out  # a tooltip's own words are not explained again
+
+
+@pytest.mark.parametrize(("search", "presenting"), [("present=1", True), ("present=0", False)])
+def test_the_address_turns_presenter_mode_on_and_the_toggle_off(search, presenting):
+    page = Rendered(search)
+    assert bool(page.rc.find(v.Slider).widgets) is not presenting  # the sidebar's sliders
+    page.click("Leave presenter mode" if presenting else "Presenter mode")
+    assert bool(page.rc.find(v.Slider).widgets) is presenting
+    page.click("Step")  # the run's buttons are there either way
+    assert page.week() == 1

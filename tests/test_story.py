@@ -11,8 +11,10 @@ import ipyvuetify as v
 import ipywidgets as w
 import pytest
 import solara
+from matplotlib.text import Text
 
 from dashboards.charts import GAINED, INDICATOR_REALLY, REPORTED
+from dashboards.presenter import CHART_DPI, CHART_FONT_PT, CHART_INCHES
 from dashboards.replace import FIGURES, GiveUpAndReplace, runs, table
 from dashboards.scenarios import SCENARIOS
 from dashboards.story import (
@@ -264,3 +266,16 @@ def test_give_up_and_replace_runs_nothing_until_its_tab_is_opened():
     box, _ = solara.render(GiveUpAndReplace(active=False), handle_error=False)
     assert "Give up and Replace" in _texts(box)
     assert "workers inventing outcomes" not in _texts(box)
+
+
+def test_presenter_charts_have_no_text_smaller_than_the_room_can_read():
+    """The browser test reads CHART_FONT_PX as the smallest text: this keeps that true."""
+    story = Story()
+    for _ in range(len(ACTS) - 1):  # the recap has no charts
+        story.advance()
+        fig = act_figure(story, presenter=True)
+        fig.canvas.draw()  # every text laid out, legend entries included
+        sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text()]
+        assert sizes and min(sizes) >= CHART_FONT_PT, ACTS[story.act].title
+        width, height = fig.get_size_inches() * fig.dpi
+        assert (width, height) == (CHART_INCHES[0] * CHART_DPI, CHART_INCHES[1] * CHART_DPI)
