@@ -59,10 +59,10 @@ from sim.params import (
 )
 
 # Budgets that finish every bundled case in well under 30 minutes on one core (docs/cases.md).
-DEFAULT_POPULATION = 80
-DEFAULT_GENERATIONS = 4
-DEFAULT_MAX_SIMULATIONS = 800
-DEFAULT_DRAWS = 60  # posterior predictive simulations
+DEFAULT_POPULATION = 40
+DEFAULT_GENERATIONS = 3
+DEFAULT_MAX_SIMULATIONS = 400
+DEFAULT_DRAWS = 40  # posterior predictive simulations
 DEFAULT_SEED = 2026
 INTERVAL = (0.05, 0.95)  # the 90 % intervals of the posterior and the predictive check
 
@@ -1002,13 +1002,16 @@ def _calibrate(case: Case, out: Path, options: Options, sampler, manifest: dict,
     prior = pyabc.Distribution(
         **{f.name: pyabc.RV("uniform", f.low, f.high - f.low) for f in case.free}
     )
-    abc = pyabc.ABCSMC(
-        CaseModel(case),
-        prior,
-        CaseDistance(case),
-        population_size=options.population,
-        sampler=sampler,
-    )
+
+    def abc_smc() -> Any:
+        return pyabc.ABCSMC(
+            CaseModel(case),
+            prior,
+            CaseDistance(case),
+            population_size=options.population,
+            sampler=sampler,
+        )
+
     started, session = (
         time.perf_counter(),
         {
@@ -1026,13 +1029,11 @@ def _calibrate(case: Case, out: Path, options: Options, sampler, manifest: dict,
     _write_json(out / MANIFEST, manifest)
     stopped = "interrupted"
     try:
-        if _stored_generations(database, out) > 0:
-            history = abc.load(database, 1)
-        else:
+        if _stored_generations(database, out) == 0:
             with suppress(FileNotFoundError):
                 (out / DATABASE).unlink()  # a first session stopped before its first generation
-            history = abc.new(database, observed(case))
-        stopped = _run_generations(abc, history, options, manifest, say)
+            abc_smc().new(database, observed(case))
+        stopped, history = _run_generations(abc_smc, database, options, manifest, say)
         session["status"] = "done"
     finally:
         session["ended"] = _now()
@@ -1081,19 +1082,28 @@ def _stored_generations(database: str, out: Path) -> int:
         raise CaseError(f"{out / DATABASE} cannot be read as pyABC's database ({err})") from None
 
 
-def _run_generations(abc, history, options: Options, manifest: dict, say) -> str:
-    """Run generation after generation until a stopping rule holds; say which one."""
+def _run_generations(
+    abc_smc: Callable[[], Any], database: str, options: Options, manifest: dict, say
+) -> tuple[str, Any]:
+    """Run generation after generation until a stopping rule holds; say which, and the History.
+
+    Each generation is run by a fresh ABCSMC loaded from abc.db, exactly as a resumed calibration
+    is: pyABC's epsilon schedule is only recomputed from the stored populations on ``load`` (a
+    second ``run`` of the same object keeps the previous generation's epsilon), and this way an
+    interrupted and resumed calibration takes the same path as one that ran straight through.
+    """
     while True:
+        abc = abc_smc()
+        history = abc.load(database, 1)
         done = history.max_t + 1
         if done >= 1:
-            populations = history.get_all_populations()
-            epsilon = float(populations.epsilon.iloc[-1])
+            epsilon = float(history.get_all_populations().epsilon.iloc[-1])
             if epsilon <= 0:
-                return "every figure met exactly: epsilon reached 0"
+                return "every figure met exactly: epsilon reached 0", history
         if done >= options.generations:
-            return f"{options.generations} generations done"
+            return f"{options.generations} generations done", history
         if history.total_nr_simulations >= options.max_simulations:
-            return f"simulation budget of {options.max_simulations:,} spent"
+            return f"simulation budget of {options.max_simulations:,} spent", history
         _seed_generation(options.seed, done)
         say(f"{manifest['case']['name']}: generation {done + 1} of {options.generations}")
         abc.run(max_nr_populations=1)
