@@ -125,6 +125,12 @@ def test_resume_continues_and_matches_an_uninterrupted_run(tiny, tmp_path):
     manifest = json.loads((split / "manifest.json").read_text())
     assert len(manifest["sessions"]) == 2 and manifest["generations"] == 2
     pd.testing.assert_frame_equal(_particles(whole), _particles(split))
+    # Each generation's epsilon comes from the one before (a second run() of one pyABC object
+    # would have kept the first generation's).
+    import pyabc
+
+    epsilons = pyabc.History(f"sqlite:///{whole / 'abc.db'}").get_all_populations().epsilon
+    assert epsilons.iloc[-1] < epsilons.iloc[-2]
     assert (whole / "predictive.csv").read_text() == (split / "predictive.csv").read_text()
     # A rerun of a finished calibration runs nothing more and writes the same files.
     again = calibrate(str(tiny), split, two, say=_quiet)
