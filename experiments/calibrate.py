@@ -973,6 +973,11 @@ def calibrate(
     out = Path(out)
     manifest = check_out(out, case, options)
     with _sampler(options, scheduler) as sampler:  # a refused scheduler leaves no folder
+        if not options.reproducible:  # said only once the request is known to be good
+            say(
+                f"note: pyABC's {options.sampler} sampler reseeds its workers from the system: "
+                "this posterior will not repeat exactly"
+            )
         out.mkdir(parents=True, exist_ok=True)
         with _locked(out):
             manifest = check_out(out, case, options) or _new_manifest(case, options)

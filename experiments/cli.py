@@ -316,8 +316,6 @@ def cmd_calibrate(args) -> int:
         sampler=sampler,
         workers=workers,
     )
-    if not options.reproducible:
-        _say(f"note: the {sampler} sampler reseeds its workers: the posterior will not repeat")
     result = calibrate(args.case, args.out, options, args.scheduler, say=_say)
     for line in result.lines():
         print(line)
