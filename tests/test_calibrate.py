@@ -138,6 +138,25 @@ def test_resume_continues_and_matches_an_uninterrupted_run(tiny, tmp_path):
     assert (whole / "posterior.csv").read_text() == (split / "posterior.csv").read_text()
 
 
+def test_an_interrupted_calibration_keeps_its_generations_and_resumes_to_the_same_posterior(
+    tiny, tmp_path
+):
+    two = Options(**{**TINY_OPTIONS.__dict__, "generations": 2})
+
+    def interrupt_before_the_second(line: str) -> None:
+        if "generation 2 of 2" in line:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        calibrate(str(tiny), tmp_path / "cut", two, say=interrupt_before_the_second)
+    manifest = json.loads((tmp_path / "cut" / "manifest.json").read_text())
+    assert manifest["sessions"][-1]["status"] == "interrupted" and manifest["generations"] == 1
+    assert not (tmp_path / "cut" / "posterior.csv").exists()  # no half-finished results
+    calibrate(str(tiny), tmp_path / "cut", two, say=_quiet)
+    calibrate(str(tiny), tmp_path / "whole", two, say=_quiet)
+    pd.testing.assert_frame_equal(_particles(tmp_path / "whole"), _particles(tmp_path / "cut"))
+
+
 def test_a_wrong_case_name_is_one_line_with_a_suggestion_and_status_2(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["calibrate", "ae_bevan_hod", "--out", str(out)]) == 2
@@ -156,6 +175,7 @@ def test_a_wrong_case_name_is_one_line_with_a_suggestion_and_status_2(tmp_path, 
         (["--seed", "-1"], "seed=-1 is out of range"),
         (["--scheduler", "tcp://x:1", "--workers", "2"], "--workers does not apply"),
         (["--dask-local", "--scheduler", "tcp://x:1"], "not allowed with argument"),
+        (["--scheduler", "nosuch://x:1"], "cannot use the Dask scheduler"),
     ],
 )
 def test_bad_options_are_one_line_and_status_2(tiny, tmp_path, capsys, args, words):
