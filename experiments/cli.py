@@ -1,4 +1,4 @@
-"""Command line: ``python -m experiments list | run [--dry-run] | status | analyse | discover``.
+"""Command line: ``python -m experiments list | run | status | analyse | discover | calibrate``.
 
 Bad input (experiment files, arguments, directories, an unreachable scheduler) stops with one line
 per problem (every problem of a file at once), exit status 2, and creates nothing; a sweep in which
@@ -284,6 +284,46 @@ def cmd_discover(args) -> int:
     return 0
 
 
+def _seed(text: str) -> int:
+    from sim.params import ParamError, check_seed
+
+    try:
+        return check_seed(int(text))
+    except ValueError as err:
+        message = str(err) if isinstance(err, ParamError) else f"{text!r} is not a whole number"
+        raise argparse.ArgumentTypeError(message) from None
+
+
+def cmd_calibrate(args) -> int:
+    """Fit a case's free parameters by ABC-SMC into DIR, or continue the calibration there."""
+    from experiments.calibrate import Options, calibrate
+
+    if args.scheduler is not None and args.workers is not None:
+        raise UsageError("--workers does not apply to --scheduler: the cluster has its own")
+    if args.scheduler is not None:
+        sampler, workers = "dask", 0
+    elif args.dask_local:
+        sampler, workers = "dask-local", args.workers or default_workers()
+    else:
+        workers = args.workers or 1
+        sampler = "multicore" if workers > 1 else "single-core"
+    options = Options(
+        population=args.population,
+        generations=args.generations,
+        max_simulations=args.max_simulations,
+        draws=args.draws,
+        seed=args.seed,
+        sampler=sampler,
+        workers=workers,
+    )
+    result = calibrate(args.case, args.out, options, args.scheduler, say=_say)
+    for line in result.lines():
+        print(line)
+    for path in result.written:
+        print(path)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The ``python -m experiments`` argument parser."""
     common = _Parser(add_help=False)
@@ -366,7 +406,57 @@ def parser() -> argparse.ArgumentParser:
     find.add_argument("--boxes", type=_positive, default=3, help="at most this many boxes")
     find.add_argument("--name", type=_stem, help="file name stem (default: from the condition)")
     find.set_defaults(func=cmd_discover)
+    _calibrate_parser(sub, common)
     return top
+
+
+def _calibrate_parser(sub, common: argparse.ArgumentParser) -> None:
+    from experiments import calibrate as cal  # light: pyABC is imported only when a run starts
+
+    fit = sub.add_parser(
+        "calibrate",
+        help="fit a real case's free parameters by ABC-SMC (pyABC); a rerun continues",
+        parents=[common],
+    )
+    fit.add_argument(
+        "case", help=f"a bundled case ({', '.join(cal.bundled_cases())}) or a case .toml file"
+    )
+    fit.add_argument("--out", required=True, help="results directory")
+    fit.add_argument(
+        "--workers",
+        type=_positive,
+        default=None,
+        help="processes (default 1: the only reproducible choice; more use pyABC's multicore "
+        "sampler, or the LocalCluster's size with --dask-local)",
+    )
+    how = fit.add_mutually_exclusive_group()
+    how.add_argument("--dask-local", action="store_true", help="a Dask LocalCluster")
+    how.add_argument(
+        "--scheduler", type=_address, metavar="ADDRESS", help="an existing Dask scheduler"
+    )
+    fit.add_argument(
+        "--population", type=_positive, default=cal.DEFAULT_POPULATION, help="particles"
+    )
+    fit.add_argument(
+        "--generations",
+        type=_positive,
+        default=cal.DEFAULT_GENERATIONS,
+        help="ABC-SMC generations in all (a rerun with more continues)",
+    )
+    fit.add_argument(
+        "--max-simulations",
+        type=_positive,
+        default=cal.DEFAULT_MAX_SIMULATIONS,
+        help="no new generation starts once this many simulations are spent",
+    )
+    fit.add_argument(
+        "--draws",
+        type=_positive,
+        default=cal.DEFAULT_DRAWS,
+        help="posterior predictive simulations",
+    )
+    fit.add_argument("--seed", type=_seed, default=cal.DEFAULT_SEED, help="root seed")
+    fit.set_defaults(func=cmd_calibrate)
 
 
 def _say(message: object) -> None:
@@ -436,6 +526,8 @@ def _main(argv: list[str] | None) -> int:
     except KeyboardInterrupt:
         if args is not None and args.command == "run":
             _say("interrupted: finished runs are stored; run the same command to resume")
+        elif args is not None and args.command == "calibrate":
+            _say("interrupted: finished generations are stored; run the same command to continue")
         else:
             _say("interrupted")
         return 130

@@ -1,8 +1,9 @@
 """The ``accountability-lab`` command: one entry point for the model, the sweeps and the dashboard.
 
 ``accountability-lab run | compare | params | limit`` hand their arguments to ``python -m sim``,
-``accountability-lab sweeps ...`` to ``python -m experiments``, and ``accountability-lab serve``
-starts the Solara dashboard as ``make run`` does, from wherever the package is installed.
+``accountability-lab sweeps ...`` to ``python -m experiments`` and ``accountability-lab calibrate
+...`` to ``python -m experiments calibrate``; ``accountability-lab serve`` starts the Solara
+dashboard as ``make run`` does, from wherever the package is installed.
 
 Why it lives here: ``sim`` must know nothing of the sweeps or the dashboard, and the layout allows
 no new top-level package, so the dispatcher belongs to a package that may already depend on
@@ -34,6 +35,7 @@ SIM_COMMANDS = {
 }
 OTHER_COMMANDS = {
     "sweeps": "parameter sweeps: list | run | status | analyse (see 'sweeps --help')",
+    "calibrate": "fit a real case by ABC-SMC (same as 'sweeps calibrate')",
     "serve": "serve the dashboard on http://localhost:8765 (--host 0.0.0.0 for a room)",
 }
 DEFAULT_HOST = "localhost"
@@ -173,9 +175,16 @@ def _sweeps(argv: list[str]) -> int:
     return main(argv)
 
 
+def _calibrate(argv: list[str]) -> int:
+    from experiments.cli import main
+
+    return main(["calibrate", *argv])
+
+
 COMMANDS: dict[str, Callable[[list[str]], int]] = {
     **{name: _sim(name) for name in SIM_COMMANDS},
     "sweeps": _sweeps,
+    "calibrate": _calibrate,
     "serve": serve,
 }
 
