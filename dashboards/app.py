@@ -19,6 +19,7 @@ from markdown_it import MarkdownIt
 
 from dashboards.charts import GAINED, INDICATOR_REALLY, REPORTED, charts_figure, png
 from dashboards.live import LiveCharts, LivePicture
+from dashboards.play import PlayWorker
 from dashboards.redbead import RedBeads
 from dashboards.replace import GiveUpAndReplace
 from dashboards.scenarios import SCENARIOS
@@ -325,6 +326,8 @@ def Page():
                 RedBeads()
             with solara.lab.Tab("Give up and Replace"):
                 GiveUpAndReplace(active=tab.value == REPLACE_TAB)
+            with solara.lab.Tab("Play a worker"):
+                PlayWorker()
             with solara.lab.Tab("About"):
                 solara.HTML(tag="div", unsafe_innerHTML=ABOUT, style=STYLE)
             with solara.lab.Tab("Model description (ODD)"):
