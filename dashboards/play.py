@@ -263,34 +263,51 @@ class PlayGame:
 
 
 def comparison_chart(game: PlayGame) -> bytes:
-    """Your citizens' wellbeing beside the same citizens with a colleague, and the others'."""
+    """What each caseload gained since week 0, and how the learner's time went beside the team's.
+
+    Caseloads start from different places, so the lines show the change since week 0; the
+    learner's citizens with a simulated colleague in the post start where the learner's did.
+    """
     frame = game.frame()
-    fig = Figure(figsize=(10, 3.8), dpi=90, layout="constrained")
-    axes = fig.subplots(1, len(COMPARED), sharey=True)
-    for ax, regime in zip(axes, COMPARED, strict=True):
+    fig = Figure(figsize=(11, 6), dpi=90, layout="constrained")
+    axes = fig.subplots(2, len(COMPARED), sharey="row", height_ratios=[3, 2])
+    for column, regime in enumerate(COMPARED):
         weeks = frame[frame.regime == regime]
-        start_yours, start_others = game.start[regime]
+        yours, others = game.start[regime]
+        gained = axes[0, column]
         x = [0, *weeks.week]
-        ax.plot(x, [start_yours, *weeks.wellbeing], "-o", color="#c0392b", label="your citizens")
-        ax.plot(
-            x,
-            [start_yours, *weeks.colleague_wellbeing],
-            "--",
-            color="#7f8c8d",
-            label="the same citizens, a simulated colleague in your post",
+        lines = (
+            (weeks.wellbeing - yours, "-o", "#c0392b", "your citizens"),
+            (weeks.colleague_wellbeing - yours, "--", "#7f8c8d", "the same citizens, a colleague"),
+            (weeks.others_wellbeing - others, ":", "#2c3e50", "the other caseloads"),
         )
-        ax.plot(
-            x,
-            [start_others, *weeks.others_wellbeing],
-            ":",
-            color="#2c3e50",
-            label="other caseloads",
-        )
-        ax.set_title(f"Under {REGIME_WORDS[regime]}")
-        ax.set_xlabel("week")
-        ax.set_ylim(0, 1)  # differences are small: shown at their true size
-    axes[0].set_ylabel("true wellbeing (0 to 1)")
-    axes[0].legend(loc="lower left", fontsize=8)
+        for change, style, colour, label in lines:
+            gained.plot(x, [0, *change], style, color=colour, label=label)
+        gained.axhline(0, color="black", lw=0.8)
+        gained.set_title(f"Under {REGIME_WORDS[regime]}: what citizens gained since week 0")
+        gained.set_xlabel("week")
+        split = axes[1, column]
+        mine = [
+            weeks.help_share.mean(),
+            weeks.indicator_share.mean(),
+            weeks.reflection_share.mean(),
+        ]
+        team = [
+            weeks.colleagues_help.mean(),
+            weeks.colleagues_indicator.mean(),
+            weeks.colleagues_reflection.mean(),
+        ]
+        uses = np.arange(3)
+        split.barh(uses - 0.2, mine, 0.4, color="#c0392b", label="you")
+        split.barh(uses + 0.2, team, 0.4, color="#7f8c8d", label="your colleagues (mean)")
+        split.set_yticks(uses, ["helping", "what the indicator counts", "reflecting"])
+        if column == 0:  # the rows share one axis: turn it once, helping on top
+            split.invert_yaxis()
+        split.set_xlim(0, 1)
+        split.set_xlabel("share of your own time")
+    axes[0, 0].set_ylabel("change in true wellbeing")
+    axes[0, 0].legend(loc="best", fontsize=9)
+    axes[1, 0].legend(loc="lower right", fontsize=9)
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     return buf.getvalue()
@@ -320,7 +337,8 @@ def week_in_words(row: PlayedWeek) -> str:
 @solara.component
 def PlayWorker():
     """The Play tab: one learner's game, a week at a time, then the comparison."""
-    game, set_game = solara.use_state(PlayGame)
+    games = solara.use_reactive(0)  # a new game each time the learner plays again
+    game = solara.use_memo(PlayGame, [games.value])
     tick = solara.use_reactive(0)
     help_pct = solara.use_reactive(DEFAULT_SPLIT[0])
     indicator_pct = solara.use_reactive(DEFAULT_SPLIT[1])
@@ -343,7 +361,7 @@ def PlayWorker():
         tick.value += 1
 
     def again():
-        set_game(PlayGame())
+        games.value += 1
         problem.value = ""
 
     solara.HTML(tag="div", unsafe_innerHTML=INTRO, style=ANSWER)
