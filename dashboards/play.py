@@ -29,7 +29,7 @@ from sim.regimes import COMPARED
 WEEKS_PER_REGIME = 12  # weeks the learner plays under each regime
 POST = 0  # the post the learner holds: the same caseload under both regimes
 DEFAULT_SEED = 1
-REGIME_WORDS = {"outcomes": "targets", "learning": "learning"}
+REGIME_WORDS = dict(zip(COMPARED, ("targets", "learning"), strict=True))  # as a learner says it
 DEFAULT_SPLIT = (60, 20, 20)  # help, indicator, reflection: percentages a new game starts from
 DB_ENV = "ACCOUNTABILITY_LAB_PLAY_DB"  # where the log of played weeks is kept
 TABLE = "weeks"
