@@ -17,6 +17,7 @@ import solara
 import solara.lab
 from markdown_it import MarkdownIt
 
+from dashboards import room
 from dashboards.charts import GAINED, INDICATOR_REALLY, REPORTED, charts_figure, png
 from dashboards.live import LiveCharts, LivePicture
 from dashboards.play import PlayWorker
@@ -332,3 +333,10 @@ def Page():
                 solara.HTML(tag="div", unsafe_innerHTML=ABOUT, style=STYLE)
             with solara.lab.Tab("Model description (ODD)"):
                 solara.HTML(tag="div", unsafe_innerHTML=ODD_HTML, style=STYLE)
+
+
+# The trainer's page at /room (Solara reads ``routes`` by name); the root's layout hides route tabs.
+routes = [
+    solara.Route("/", component=Page, layout=room.Layout),
+    solara.Route("room", component=room.Room),
+]
