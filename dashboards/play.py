@@ -141,6 +141,7 @@ class PlayGame:
         self.seed, self.params, self.db = seed, params, db
         self.session = session or uuid.uuid4().hex
         self.played: list[PlayedWeek] = []
+        self.log_problem = ""  # why the last week could not be logged, if it could not
         self.start: dict[str, tuple[float, float]] = {}  # regime: (yours, others') at week 0
         self._begin(COMPARED[0])
 
@@ -225,8 +226,12 @@ class PlayGame:
             colleagues_reflection=float(colleagues[2]),
             colleagues_invented=float((citizens.false_record & ~self.mine).sum() / others.sum()),
         )
-        log_week(row, self.db)
         self.played.append(row)
+        try:
+            log_week(row, self.db)
+            self.log_problem = ""
+        except (sqlite3.Error, OSError) as e:  # the week is played; only the room misses it
+            self.log_problem = f"This week was played but not logged for the room: {e}"
         if self.week == WEEKS_PER_REGIME and not self.done:
             self._begin(COMPARED[COMPARED.index(self.regime) + 1])
         return row
@@ -387,7 +392,8 @@ def PlayWorker():
         f"Outcomes to record that did not happen (caseload {game.caseload})", value=false_records
     )
     solara.Button("Work this week", on_click=work, color="primary")
-    if problem.value:
-        solara.Warning(problem.value, dense=True)
+    for line in (problem.value, game.log_problem):
+        if line:
+            solara.Warning(line, dense=True)
     if game.played:
         solara.HTML(tag="p", unsafe_innerHTML=week_in_words(game.played[-1]), style=ANSWER)

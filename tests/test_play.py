@@ -145,3 +145,13 @@ def test_the_game_switches_to_learning_with_the_same_citizens_then_ends(tmp_path
     with pytest.raises(LearnerError, match="game is over"):
         game.work(*HONEST)
     assert play.comparison_chart(game).startswith(b"\x89PNG")
+
+
+def test_a_log_that_cannot_be_written_costs_the_room_a_row_not_the_learner_a_week(tmp_path):
+    unwritable = tmp_path / "a folder"
+    unwritable.mkdir()  # SQLite cannot open a folder as its file
+    game = PlayGame(db=unwritable)
+    game.work(*HONEST)
+    assert game.week == 1 and len(game.played) == 1
+    assert game.log_problem.startswith("This week was played but not logged for the room")
+    assert "\n" not in game.log_problem
