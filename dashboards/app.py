@@ -19,7 +19,7 @@ import solara.lab
 import solara.server.settings
 from markdown_it import MarkdownIt
 
-from dashboards import presenter
+from dashboards import presenter, room
 from dashboards.charts import (
     GAINED,
     INDICATOR_REALLY,
@@ -30,6 +30,7 @@ from dashboards.charts import (
 )
 from dashboards.glossary import explain, glossary_html
 from dashboards.live import LiveCharts, LivePicture
+from dashboards.play import PlayWorker
 from dashboards.redbead import RedBeads
 from dashboards.replace import GiveUpAndReplace
 from dashboards.scenarios import SCENARIOS
@@ -400,6 +401,8 @@ def Page():
                 RedBeads()
             with solara.lab.Tab("Give up and Replace"):
                 GiveUpAndReplace(active=tab.value == REPLACE_TAB)
+            with solara.lab.Tab("Play a worker"):
+                PlayWorker()
             with solara.lab.Tab("About"):
                 solara.HTML(tag="div", unsafe_innerHTML=ABOUT, style=STYLE)
             with solara.lab.Tab("Model description (ODD)"):
@@ -417,3 +420,10 @@ def Page():
             with solara.Columns([1, 3], style={"align-items": "flex-start"}):
                 sidebar()
                 tabs()
+
+
+# The trainer's page at /room (Solara reads ``routes`` by name); the root's layout hides route tabs.
+routes = [
+    solara.Route("/", component=Page, layout=room.Layout),
+    solara.Route("room", component=room.Room),
+]

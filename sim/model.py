@@ -22,6 +22,7 @@ from sim import metrics
 from sim.agents import Citizen, Manager
 from sim.arrays import FloatArray
 from sim.citizens import VALUES_AFTER, VALUES_BEFORE, Citizens
+from sim.learner import LearnerChoices
 from sim.managers import Teams
 from sim.measures import Measure, measure
 from sim.params import DEFAULT_STEPS, DEFAULTS, PARAMS, ModelParams
@@ -116,6 +117,8 @@ class AccountabilityModel(mesa.Model):
         self.values: FloatArray = VALUES_BEFORE.copy()
         self.measure: Measure = measure(self.params, VALUES_BEFORE)
         self.economy: float = 0.0
+        # A learner playing one post (sim.learner); None leaves every post to the model.
+        self.learner: LearnerChoices | None = None
         self.citizens: Citizens = Citizens(self, self.streams.citizens)
         self.teams: Teams = Teams(self.params.n_managers)
         self.workers: Workers = Workers(self, self.streams.staff)

@@ -269,6 +269,8 @@ class Workers:
         uniform = rng.random(posts)
         utility = self.stake * self.belief[:, 1] - motivation * HARM["cream"] - HURDLE
         self.creams = choose(utility, params.choice_noise, uniform)
+        if self.model.learner is not None:  # a learner plans their own post's week
+            self.model.learner.plan(self, budget)
         worked = self.help_effort + self.indicator_effort
         self.used[:, 0] += self.indicator_effort / np.maximum(worked, 1e-12)
         self.used[:, 1] += self.creams
@@ -316,6 +318,8 @@ class Workers:
         priority = self.motivation[caseworker] * need
         priority += self.creams[caseworker] * self.stake[caseworker] * near
         priority += PRIORITY_NOISE * rng.gumbel(0, 1, count)
+        if model.learner is not None:  # a learner chooses whom they see first
+            model.learner.priority(priority, caseworker, need, near)
         priority[~citizens.engaged] = -np.inf
         rank = citizens.caseloads.rank(priority)
         seen = citizens.engaged & (rank < capacity[caseworker]) & (capacity[caseworker] > 0)
@@ -436,6 +440,8 @@ class Workers:
             reach = reachable & (running[every, needed] + miss > running[every, short])
             past = (worth_beyond & (np.arange(order.shape[1])[None, :] >= needed[:, None])).sum(1)
             invented = np.where(needed > 0, np.where(reach, needed + past, short), invented)
+        if model.learner is not None:  # a learner writes their own number of false records
+            invented = model.learner.records(invented, usable.sum(axis=1))
         self.misreports = invented > 0
         self.used[:, 2] += self.misreports
         position = citizens.caseloads.positions(order)

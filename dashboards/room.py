@@ -1,0 +1,95 @@
+"""The room: a trainer's page (``/room``) with what every learner in Play a worker chose.
+
+It reads the anonymous log of played weeks (dashboards.play) and shows, for each regime, how many
+learners invented outcomes and how many, how they split their time, and what their choices did to
+their citizens beside a simulated colleague in the same post. It looks at the log every
+``REFRESH`` seconds and redraws when a learner has played a week; the log is exportable as CSV.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+import solara
+import solara.lab
+
+from dashboards.play import REGIME_WORDS, db_path, read_weeks
+from sim.regimes import COMPARED
+
+REFRESH = 1.0  # seconds between two looks at the log: the room sees a week within 2 s
+STYLE = {"font-size": "1.1em", "max-width": "70em", "padding": "1em"}
+TABLE_STYLE = "<style>.room td, .room th {padding: 0.2em 0.8em; text-align: right}</style>"
+
+
+def room_summary(weeks: pd.DataFrame) -> pd.DataFrame:
+    """One column per regime, one row per figure in plain words (empty before anyone played).
+
+    What happened to citizens is read at each learner's latest week: their caseload's wellbeing
+    minus what a simulated colleague in the same post would have given the same citizens.
+    """
+    columns = {}
+    for regime in COMPARED:
+        played = weeks[weeks.regime == regime]
+        if played.empty:
+            continue
+        per_learner = played.groupby("session")
+        latest = played.sort_values("week").groupby("session").last()
+        written = played.invented + played.found_out
+        columns[f"under {REGIME_WORDS[regime]}"] = {
+            "learners": played.session.nunique(),
+            "weeks played": len(played),
+            "learners who invented an outcome": int((per_learner.false_records.sum() > 0).sum()),
+            "outcomes invented": int(written.sum()),
+            "of which found out": int(played.found_out.sum()),
+            "time helping": f"{played.help_share.mean():.0%}",
+            "time on what the indicator counts": f"{played.indicator_share.mean():.0%}",
+            "time reflecting": f"{played.reflection_share.mean():.0%}",
+            "weeks seeing the neediest first": f"{(played.see_first == 'neediest').mean():.0%}",
+            "citizens' wellbeing, you minus a simulated colleague": (
+                f"{(latest.wellbeing - latest.colleague_wellbeing).mean():+.3f}"
+            ),
+            "learners whose citizens did better than with a colleague": int(
+                (latest.wellbeing > latest.colleague_wellbeing).sum()
+            ),
+        }
+    return pd.DataFrame(columns)
+
+
+@solara.component
+def Room():
+    """The trainer's page: the room's choices, refreshed as learners play."""
+    played = solara.use_reactive(0)  # rows in the log when the page last looked
+
+    def watch():
+        # A look at the log is one small query; the page redraws only when a week was added.
+        while task.is_current():
+            rows = len(read_weeks())
+            if rows != played.value:
+                played.value = rows
+            time.sleep(REFRESH)
+
+    task = solara.lab.use_task(watch, dependencies=[], prefer_threaded=True)
+    _ = played.value
+    weeks = read_weeks()
+    solara.Title("Accountability Lab: the room")
+    with solara.Column(style=STYLE):
+        solara.HTML(tag="h2", unsafe_innerHTML="The room: what learners chose in Play a worker")
+        if weeks.empty:
+            solara.Text("No one has played a week yet. This page updates as they do.")
+        else:
+            table = room_summary(weeks).to_html(border=0, classes="room")
+            solara.HTML(tag="div", unsafe_innerHTML=TABLE_STYLE + table)
+        solara.FileDownload(
+            lambda: read_weeks().to_csv(index=False),
+            filename="room.csv",
+            label="Download the room's choices (CSV, anonymous)",
+            mime_type="text/csv",
+        )
+        solara.Text(f"Log: {db_path().name}, {len(weeks)} weeks played.")
+
+
+@solara.component
+def Layout(children):
+    """Solara's page layout without route tabs: learners see no link to the room."""
+    solara.AppLayout(children=children, navigation=False)

@@ -1,0 +1,77 @@
+"""Play a worker in a real browser, offline: a few weeks, a rejected choice, the end screen."""
+
+import os
+
+import pytest
+
+from dashboards import play
+from dashboards.serve import CHROMIUM, CHROMIUM_ARGS, open_page, server
+
+playwright = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extra")
+pytestmark = [
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs chromium at /usr/bin/chromium"),
+    pytest.mark.browser,
+]
+
+
+@pytest.fixture(scope="module")
+def log(tmp_path_factory):
+    """The server's SQLite log, in a temporary folder (the server inherits the environment)."""
+    path = tmp_path_factory.mktemp("room") / "play.sqlite"
+    before = os.environ.get(play.DB_ENV)
+    os.environ[play.DB_ENV] = str(path)
+    yield path
+    if before is None:
+        del os.environ[play.DB_ENV]
+    else:
+        os.environ[play.DB_ENV] = before
+
+
+@pytest.fixture(scope="module")
+def page(log):
+    with server() as (url, _), playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        blocked: list[str] = []
+        ctx, page = open_page(browser, url, blocked)
+        yield page
+        assert blocked == [], blocked
+        ctx.close()
+        browser.close()
+
+
+def _set(page, label: str, value: int) -> None:
+    field = page.get_by_label(label)
+    field.fill(str(value))
+    field.press("Enter")
+
+
+def _heading(page, week: int, words: str) -> None:
+    page.get_by_text(f"Week {week} of {play.WEEKS_PER_REGIME} under {words}").wait_for(
+        timeout=20_000
+    )
+
+
+def test_play_a_few_weeks_then_reach_the_end_screen(page, log):
+    page.get_by_role("tab", name="Play a worker").click()
+    _heading(page, 1, "targets")
+    work = page.get_by_role("button", name="Work this week")
+    _set(page, "Helping citizens (%)", 50)  # 50 + 20 + 20: not a whole week
+    work.click()
+    page.get_by_text("Not played, nothing changed").wait_for(timeout=20_000)
+    _heading(page, 1, "targets")
+    assert not log.exists()  # nothing was played, so nothing was logged
+    _set(page, "Helping citizens (%)", 60)
+    _set(page, "Outcomes to record that did not happen", 3)
+    for week in range(1, 2 * play.WEEKS_PER_REGIME + 1):
+        regime = week <= play.WEEKS_PER_REGIME
+        shown = week if regime else week - play.WEEKS_PER_REGIME
+        _heading(page, shown, "targets" if regime else "learning")
+        work.click()
+        if week < 2 * play.WEEKS_PER_REGIME:
+            page.get_by_text(f"Week {shown} under").wait_for(timeout=20_000)
+    page.get_by_text("Your path and what it did to your citizens").wait_for(timeout=20_000)
+    assert page.get_by_text("Under targets").first.is_visible()
+    assert page.get_by_text("Under learning").first.is_visible()
+    weeks = play.read_weeks(log)
+    assert len(weeks) == 2 * play.WEEKS_PER_REGIME and weeks.session.nunique() == 1
+    assert (weeks.false_records == 3).all()
