@@ -197,7 +197,7 @@ class Case:
     path: str
     text: str
     regimes: tuple[str, ...]
-    steps: int
+    weeks: int
     fixed: dict[str, Any]
     free: tuple[Free, ...]
     figures: tuple[Figure, ...]
@@ -538,7 +538,7 @@ def parse_case(text: str, src: str, path: str = "") -> Case:
         path=path,
         text=text,
         regimes=regimes,
-        steps=steps,
+        weeks=steps,
         fixed=fixed,
         free=free,
         figures=tuple(figures),
@@ -565,7 +565,7 @@ def simulate(case: Case, values: dict[str, float], seed: int) -> dict[str, float
     from sim.model import run
 
     frames = {
-        regime: run(regime=regime, steps=case.steps, seed=seed, **case.fixed, **values)
+        regime: run(regime=regime, steps=case.weeks, seed=seed, **case.fixed, **values)
         for regime in case.regimes
     }
     return {f.name: f.value(frames) for f in case.fitted}

@@ -83,7 +83,7 @@ def test_qualitative_findings_are_ranges_with_their_reading():
 def test_a_figure_is_the_mean_over_its_weeks_minus_its_paired_regime():
     case = load_case("ae_kelman_friedman")
     figure = next(f for f in case.figures if f.name == "real_improvement")
-    weeks = range(1, case.steps + 1)
+    weeks = range(1, case.weeks + 1)
     frames = {
         "outcomes": pd.DataFrame(
             {
