@@ -41,7 +41,7 @@ def test_parameter_change_and_regime_switch(offline_page):
     page.get_by_role("button", name="Switch targets side to learning").click()
     page.get_by_role("button", name="Step").click()
     wait_week(page, 2)
-    page.get_by_text("outcomes → learning").first.wait_for(timeout=10_000)
+    page.get_by_text("outcomes → learning").first.wait_for()
 
 
 def test_play_toggled_quickly_then_reset_stays_at_week_zero(offline_page):
@@ -65,7 +65,7 @@ def test_rejected_seed_and_combination_are_explained(offline_page):
     seed = page.get_by_label("Seed (same seed, same citizens and luck)")
     seed.fill("-1")
     seed.press("Enter")
-    page.get_by_text("Not applied").first.wait_for(timeout=10_000)
+    page.get_by_text("Not applied").first.wait_for()
     assert "seed=-1 is out of range" in page.content()
     assert steady_week(page) == 1  # the running models were kept
     seed.fill("5")
@@ -88,14 +88,14 @@ def test_two_browser_sessions_are_isolated(open_offline):
 def test_about_and_model_description_tabs(offline_page):
     page = offline_page
     page.get_by_role("tab", name="About").click()
-    page.get_by_text("THINGS TO NOTICE").wait_for(timeout=10_000)
+    page.get_by_text("THINGS TO NOTICE").wait_for()
     page.get_by_role("tab", name="Model description (ODD)").click()
-    page.get_by_text("Process overview and scheduling").first.wait_for(timeout=10_000)
+    page.get_by_text("Process overview and scheduling").first.wait_for()
 
 
 def test_red_bead_tab_in_the_browser(offline_page):
     page = offline_page
     page.get_by_role("tab", name="Red beads").click()
     page.get_by_role("button", name="Next day").click()
-    page.get_by_text("merit award", exact=False).first.wait_for(timeout=20_000)
+    page.get_by_text("merit award", exact=False).first.wait_for()
     assert "Day 1" in page.content()

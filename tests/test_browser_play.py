@@ -46,9 +46,7 @@ def _set(page, label: str, value: int) -> None:
 
 
 def _heading(page, week: int, words: str) -> None:
-    page.get_by_text(f"Week {week} of {play.WEEKS_PER_REGIME} under {words}").wait_for(
-        timeout=20_000
-    )
+    page.get_by_text(f"Week {week} of {play.WEEKS_PER_REGIME} under {words}").wait_for()
 
 
 def test_play_a_few_weeks_then_reach_the_end_screen(page, log):
@@ -57,7 +55,7 @@ def test_play_a_few_weeks_then_reach_the_end_screen(page, log):
     work = page.get_by_role("button", name="Work this week")
     _set(page, "Helping citizens (%)", 50)  # 50 + 20 + 20: not a whole week
     work.click()
-    page.get_by_text("Not played, nothing changed").wait_for(timeout=20_000)
+    page.get_by_text("Not played, nothing changed").wait_for()
     _heading(page, 1, "targets")
     assert not log.exists()  # nothing was played, so nothing was logged
     _set(page, "Helping citizens (%)", 60)
@@ -68,8 +66,8 @@ def test_play_a_few_weeks_then_reach_the_end_screen(page, log):
         _heading(page, shown, "targets" if regime else "learning")
         work.click()
         if week < 2 * play.WEEKS_PER_REGIME:
-            page.get_by_text(f"Week {shown} under").wait_for(timeout=20_000)
-    page.get_by_text("Your path and what it did to your citizens").wait_for(timeout=20_000)
+            page.get_by_text(f"Week {shown} under").wait_for()
+    page.get_by_text("Your path and what it did to your citizens").wait_for()
     assert page.get_by_text("Under targets").first.is_visible()
     assert page.get_by_text("Under learning").first.is_visible()
     weeks = play.read_weeks(log)
