@@ -3,7 +3,8 @@
 What citizens gained (true wellbeing) comes first, beside the indicator: what it reported and
 what it would have counted honestly ("the indicator, really"). The indicator's own true value
 is not what citizens gained: it counts outcomes by the indicator's definition, so a side can lead
-on it and trail on wellbeing. The words below are the only place these labels are spelt.
+on it and trail on wellbeing. The labels are spelt once, in sim.metrics, so the dashboard and
+``make compare`` say the same thing.
 """
 
 from __future__ import annotations
@@ -14,11 +15,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from dashboards.twin import Twin
+from sim.metrics import GAINED, INDICATOR_REALLY, REPORTED
 from sim.plots import Panel, colour, draw_panel
 
-GAINED = "what citizens gained"
-REPORTED = "reported"
-INDICATOR_REALLY = "the indicator, really"
 WELLBEING: Panel = (f"True wellbeing: {GAINED}", ["mean_wellbeing"], [None])
 INDICATOR_TITLE = f"The indicator: {REPORTED} (solid) vs {INDICATOR_REALLY} (dashed)"
 INDICATOR_LINES = {

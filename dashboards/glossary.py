@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from html import escape
 
-from dashboards.charts import GAINED, INDICATOR_REALLY, REPORTED
+from sim.metrics import GAINED, INDICATOR_REALLY, REPORTED
 
 
 @dataclass(frozen=True)

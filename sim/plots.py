@@ -16,7 +16,7 @@ Panel = tuple[str, list[str], list[str | None]]
 # What citizens gained comes first, before the indicator (sim.metrics: GAINED and the rest).
 WELLBEING_PANEL: Panel = (f"True wellbeing: {GAINED}", ["mean_wellbeing"], [None])
 COMPARE_PANELS: list[Panel] = [
-    (f"Gaming gap ({REPORTED} − really)", ["gaming_gap"], [None]),
+    (f"Gaming gap: {REPORTED} − {INDICATOR_REALLY}", ["gaming_gap"], [None]),
     (
         "Gaming",
         ["misreport_rate", "gaming_time_share"],
@@ -50,7 +50,7 @@ def draw_performance(ax: Axes, frames: dict[str, pd.DataFrame]) -> None:
         ax.fill_between(
             df.step, df.true_performance, df.measured_performance, color=line, alpha=0.2
         )
-    ax.set_title(f"The indicator: {REPORTED} vs really (dashed)")
+    ax.set_title(f"The indicator: {REPORTED} vs {INDICATOR_REALLY} (dashed)")
     ax.set_ylim(0, 1)
     ax.legend(fontsize=7, loc="lower right")
 

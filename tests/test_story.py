@@ -13,7 +13,6 @@ import pytest
 import solara
 from matplotlib.text import Text
 
-from dashboards.charts import GAINED, INDICATOR_REALLY, REPORTED
 from dashboards.presenter import CHART_DPI, CHART_FONT_PT, CHART_INCHES
 from dashboards.replace import FIGURES, GiveUpAndReplace, runs, table
 from dashboards.scenarios import SCENARIOS
@@ -26,6 +25,7 @@ from dashboards.story import (
     StoryMode,
     act_figure,
 )
+from sim.metrics import GAINED, INDICATOR_REALLY, REPORTED
 from sim.params import validate
 
 GUIDE = (Path(__file__).parents[1] / "docs" / "masterclass.md").read_text()
