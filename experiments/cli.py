@@ -10,6 +10,7 @@ one line and status 1 (``--traceback`` shows where).
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import re
 import shutil
@@ -500,6 +501,11 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     with _stop_once_on_signal() as received:
         status = _main(argv)
+    # Free every Arrow object (some sit in reference cycles) while Arrow is still whole: left to
+    # the interpreter's final teardown, pyarrow 26's reader threads can abort the process with
+    # "terminate called without an active exception" after the work is done (apache/arrow#34314);
+    # `status` did so in 8 of 30 runs here.
+    gc.collect()
     if received and received[0] == signal.SIGTERM:
         return 128 + signal.SIGTERM
     return status
