@@ -145,13 +145,16 @@ def Counters(week: int, rows: list[str]):
 
 
 @solara.component
-def Compare(twin: Twin, tick: solara.Reactive[int]):
+def Compare(twin: Twin, tick: solara.Reactive[int], presenting: bool = False):
     """Charts for both sides, overlaid, and the picture of the agents.
 
     Only this component (and Moves) reads ``tick``, so a new frame redraws the figures, not the
-    whole page with its controls.
+    whole page with its controls. Presenting, no chart text is under presenter.COMPARE_FONT_PT.
     """
-    charts = solara.use_memo(lambda: LiveCharts(list(twin.frames())), [])
+    charts = solara.use_memo(
+        lambda: LiveCharts(list(twin.frames()), presenter.COMPARE_FONT_PT if presenting else 0),
+        [presenting],
+    )
     picture = solara.use_memo(lambda: LivePicture(twin), [])
     shown = tick.value
     # One consistent week: the picture reads the models' live arrays, which Play would otherwise
@@ -390,7 +393,7 @@ def Page():
                     with solara.Row(style={"padding": "0.5em 1em 0", "align-items": "flex-start"}):
                         run_buttons()
                         Moves(twin, tick, redraw)
-                Compare(twin, tick)
+                Compare(twin, tick, presenting.value)
             with solara.lab.Tab("Story"):
                 StoryMode(presenter=presenting.value)
             with solara.lab.Tab("Red beads"):
