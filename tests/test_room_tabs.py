@@ -44,9 +44,7 @@ def _text(box) -> str:
 
 
 def _warnings(rc) -> list[str]:
-    return [
-        " ".join(c for c in a.children if isinstance(c, str)) for a in rc.find(v.Alert).widgets
-    ]
+    return [" ".join(c for c in a.children if isinstance(c, str)) for a in rc.find(v.Alert).widgets]
 
 
 def _field(rc, label: str):
@@ -152,8 +150,11 @@ def test_the_room_can_draw_one_worker_at_a_time_and_ends_with_the_lesson():
     box, rc = solara.render(redbead.RedBeads(), handle_error=False)
     next(s for s in rc.find(v.Switch).widgets if "room draws" in s.label).v_model = True
     for day in range(1, 5):
-        names = [b.children[0][len("Draw for ") :] for b in rc.find(v.Btn).widgets
-                 if b.children and str(b.children[0]).startswith("Draw for ")]
+        names = [
+            b.children[0][len("Draw for ") :]
+            for b in rc.find(v.Btn).widgets
+            if b.children and str(b.children[0]).startswith("Draw for ")
+        ]
         assert names, day
         for name in names:
             _click(rc, f"Draw for {name}")
@@ -205,7 +206,8 @@ def test_replace_keeps_units_apart_and_names_them_in_every_header(frames):
     for table, (_, unit, _, _, figures) in zip(tables, replace.GROUPS, strict=True):
         head = re.search(r"<thead>.*?</thead>", table, flags=re.DOTALL).group(0)
         headers = [h for h in re.findall(r"<th>([^<]*)</th>", head) if h]
-        assert len(headers) == 3 and all(f"({unit}" in h or "percentage points" in h for h in headers)
+        assert len(headers) == 3
+        assert all(f"({unit}" in h or "percentage points" in h for h in headers), headers
         rows = re.findall(r"<tr>\s*<th>(.*?)</th>(.*?)</tr>", table, flags=re.DOTALL)
         assert len(rows) == len(figures)
         for _, cells in rows:
@@ -310,7 +312,10 @@ def test_a_dollar_in_code_is_left_alone_and_every_glyph_is_defined_once():
         (r"\texttt{NEAR\_WIDTH} \tfrac12", r"\mathtt{NEAR\_WIDTH} \frac{1}{2}"),
         (r"\big(x\Big)", "(x)"),
         (r"\underbrace{A+B}_{\text{own}}", r"\underset{\text{own}}{A+B}"),
-        (r"\begin{cases}0 & E\\ 1 & \text{no}\end{cases}", r"\left\{\ 0\quad E;\qquad 1\quad \text{no}\right."),
+        (
+            r"\begin{cases}0 & E\\ 1 & \text{no}\end{cases}",
+            r"\left\{\ 0\quad E;\qquad 1\quad \text{no}\right.",
+        ),
     ],
 )
 def test_latex_the_odd_uses_is_rewritten_into_what_mathtext_draws(latex, drawn):
