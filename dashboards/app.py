@@ -406,7 +406,7 @@ def Page():
                 solara.HTML(tag="div", unsafe_innerHTML=ABOUT, style=STYLE)
             with solara.lab.Tab("Model description (ODD)"):
                 if tab.value == ODD_TAB:
-                    solara.HTML(tag="div", unsafe_innerHTML=odd.odd_html(), style=STYLE)
+                    odd.OddTab(STYLE)
 
     solara.Title("Accountability Lab")
     solara.Style(presenter.CSS + odd.CSS)

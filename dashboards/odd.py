@@ -11,14 +11,16 @@ code, not the model.
 from __future__ import annotations
 
 import functools
-import io
 import re
 from html import escape
 from pathlib import Path
 
+import solara
+import solara.lab
 from markdown_it import MarkdownIt
-from matplotlib import mathtext
 from matplotlib.font_manager import FontProperties
+from matplotlib.path import Path as Outline
+from matplotlib.textpath import TextToPath
 
 HERE = Path(__file__).resolve().parent
 # An installed wheel carries the ODD as dashboards/docs/ODD.md; a checkout has it in docs/.
@@ -27,7 +29,6 @@ ODD = next(
     HERE.parent / "docs" / "ODD.md",
 )
 DEVELOPERS = "Notes for the developers"
-MATH_PT = 12  # formulas are drawn at this size; the page scales them with its text (em)
 # Code first, so a dollar sign inside code is never read as maths.
 # An inline formula may run over one line break, not over a paragraph's end.
 PIECES = re.compile(r"(```.*?```|`[^`\n]*`|\$\$.+?\$\$|\$(?:[^$\n]|\n(?!\n))+?\$)", flags=re.DOTALL)
@@ -87,7 +88,25 @@ def mathtext_source(latex: str) -> str:
     return _underbraces(source)
 
 
-GLYPH = re.compile(r"<path id=\"([^\"]+)\"[^>]*/>", flags=re.DOTALL)
+TO_PATHS = TextToPath()  # mathtext's glyphs as outlines: no figure, no fonts in the browser
+SEGMENTS = {Outline.MOVETO: "M", Outline.LINETO: "L", Outline.CURVE3: "Q", Outline.CURVE4: "C"}
+POINTS = {Outline.MOVETO: 1, Outline.LINETO: 1, Outline.CURVE3: 2, Outline.CURVE4: 3}
+
+
+def _path_data(vertices, codes) -> str:
+    """An outline as SVG path data (one decimal: a tenth of a pixel at 100 pt)."""
+    parts, k = [], 0
+    while k < len(codes):
+        code = codes[k]
+        if code == Outline.CLOSEPOLY:
+            parts.append("Z")
+        if code not in SEGMENTS:
+            k += 1
+            continue
+        points = vertices[k : k + POINTS[code]]
+        parts.append(SEGMENTS[code] + " ".join(f"{x:.1f} {y:.1f}" for x, y in points))
+        k += POINTS[code]
+    return "".join(parts)
 
 
 @functools.cache
@@ -104,32 +123,29 @@ def formula_svg(latex: str, display: bool = False) -> tuple[str, dict[str, str]]
         itself in ``<code>``, and no glyphs, if mathtext cannot draw it (a command new to the ODD).
     """
     source = f"${mathtext_source(latex)}$"
-    scale = 1.15 if display else 1.0
+    prop = FontProperties(size=TO_PATHS.FONT_SCALE)
     try:
-        prop = FontProperties(size=MATH_PT)
-        _, height, depth, *_ = mathtext.MathTextParser("path").parse(source, dpi=72, prop=prop)
-        buffer = io.BytesIO()
-        mathtext.math_to_image(source, buffer, prop=prop, dpi=72, format="svg")
+        # Drawn at FONT_SCALE points (positions in points, y up from the baseline).
+        width, height, depth = TO_PATHS.get_text_width_height_descent(source, prop, ismath=True)
+        placed, outlines, rules = TO_PATHS.get_glyphs_mathtext(prop, source)
     except ValueError:
         return f"<code class='math-source'>{escape(latex)}</code>", {}
-    svg = buffer.getvalue().decode()
-    svg = svg[svg.index("<svg") :]
-    glyphs = {m.group(1): " ".join(m.group(0).split()) for m in GLYPH.finditer(svg)}
-    svg = GLYPH.sub("", svg)
-    # No metadata, comments, background or empty defs: the glyphs' uses and placement are all.
-    svg = re.sub(r"<metadata>.*?</metadata>|<!--.*?-->", "", svg, flags=re.DOTALL)
-    svg = re.sub(r"<g id=\"patch_1\">.*?</g>", "", svg, count=1, flags=re.DOTALL)
-    svg = re.sub(r"<defs>\s*</defs>", "", svg)
-    svg = " ".join(svg.split())
-    style = (
-        f"height:{scale * height / MATH_PT:.3f}em;vertical-align:{-scale * depth / MATH_PT:.3f}em"
+    glyphs = {
+        f"m-{key}": f"<path id='m-{key}' d='{_path_data(*outline)}'/>"
+        for key, outline in outlines.items()
+    }
+    uses = "".join(
+        f"<use href='#m-{key}' transform='translate({x:.1f} {y:.1f}) scale({size:g})'/>"
+        for key, x, y, size in placed
     )
+    bars = "".join(f"<path d='{_path_data(v, c)}'/>" for v, c in rules)
+    em = TO_PATHS.FONT_SCALE / (1.15 if display else 1.0)  # one em of the text around it
     label = escape(latex, quote=True)
-    svg = re.sub(
-        r'<svg ([^>]*?)width="[^"]*" height="[^"]*"',
-        lambda m: f"<svg class='math' role='img' aria-label='{label}' style='{style}' {m[1]}",
-        svg,
-        count=1,
+    svg = (
+        f"<svg class='math' role='img' aria-label='{label}' "
+        f"viewBox='0 {-height + depth:.1f} {width:.1f} {height:.1f}' "
+        f"style='height:{height / em:.3f}em;vertical-align:{-depth / em:.3f}em'>"
+        f"<g transform='scale(1 -1)'>{uses}{bars}</g></svg>"
     )
     return svg, glyphs
 
@@ -182,6 +198,23 @@ def odd_html() -> str:
     if not ODD.exists():
         return "<p>docs/ODD.md is missing.</p>"
     return render(without_developers_notes(ODD.read_text()))
+
+
+@solara.component
+def OddTab(style: dict):
+    """The tab: the ODD, drawn in a thread the first time, so the page stays live meanwhile.
+
+    Args:
+        style: The page's style for long text.
+    """
+    drawing = solara.lab.use_task(odd_html, dependencies=[], prefer_threaded=True)
+    if drawing.finished:
+        solara.HTML(tag="div", unsafe_innerHTML=drawing.value, style=style, classes=["odd"])
+    elif drawing.error:
+        solara.Error(f"The model description could not be drawn: {drawing.exception}")
+    else:
+        solara.Text("Drawing the model's formulas (the first time takes a few seconds)…")
+        solara.ProgressLinear(True)
 
 
 CSS = """

@@ -300,8 +300,8 @@ def test_a_dollar_in_code_is_left_alone_and_every_glyph_is_defined_once():
     html = odd.render("Cost `$5` and $x_j \\ge 1$ and $x_j$.\n\n$$\\frac{a}{b}$$\n")
     assert "<code>$5</code>" in html
     assert html.count("<svg class='math'") == 3 and "math-display" in html
-    uses = set(re.findall(r'xlink:href="#([^"]+)"', html))
-    defined = re.findall(r'<path id="([^"]+)"', html)
+    uses = set(re.findall(r"<use href='#([^']+)'", html))
+    defined = re.findall(r"<path id='([^']+)'", html)
     assert uses and uses <= set(defined) and len(defined) == len(set(defined))
 
 
