@@ -68,7 +68,7 @@ def html(markdown: str) -> str:
 # Solara's "This website runs on Solara" badge covers the bottom right of charts and text; the
 # page's CSS hides it too (dashboards.presenter), should a server start without this setting.
 solara.server.settings.theme.show_banner = False
-ABOUT = html((HERE / "about.md").read_text())
+ABOUT = explain(html((HERE / "about.md").read_text()))  # its statistics explain themselves
 
 
 @solara.component
