@@ -266,7 +266,7 @@ def RedBeads():
         solara.Select("Paddle", values=list(PADDLES), value=paddle.value, on_value=choose_paddle)
         # A plain value, not the reactive: a rejected seed must not become the experiment's.
         solara.InputInt("Experiment (seed)", value=seed.value, on_value=set_seed)
-        solara.Switch(label="The room draws the beads", value=by_room)
+    solara.Switch(label="The room draws the beads", value=by_room)
     solara.Text("The same experiment number gives the same beads.", style={"color": "#555"})
     if problem.value:
         solara.Warning(problem.value, dense=True, classes=["redbead-problem"])

@@ -81,6 +81,12 @@ def table(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return out.rename(index=FIGURES)
 
 
+def _shown(value: float, number: str) -> str:
+    # A change that rounds to nothing reads 0, not -0.
+    text = number.format(value)
+    return number.format(0.0) if float(text) == 0 else text
+
+
 def tables_html(frames: dict[str, pd.DataFrame]) -> str:
     """One table per unit (scores, percentages, ratios), the unit in every column's header."""
     means = table(frames)
@@ -91,12 +97,12 @@ def tables_html(frames: dict[str, pd.DataFrame]) -> str:
     for heading, unit, factor, number, figures in GROUPS:
         shown = means.loc[list(figures.values())] * factor
         shown.columns = [
-            f"kept the designed measure ({unit})",
-            f"after the replacement ({unit})",
+            f"designed measure ({unit})",
+            f"replacement ({unit})",
             f"change ({CHANGE_UNIT.get(unit, unit)})",
         ]
         body = shown.to_html(
-            float_format=lambda v, number=number: number.format(v), border=0, classes="replace"
+            float_format=lambda v, number=number: _shown(v, number), border=0, classes="replace"
         )
         parts.append(f"<h3 style='margin:0.6em 0 0.2em'>{escape(heading)}</h3>{body}")
     return explain("".join(parts))

@@ -43,7 +43,8 @@ def tab_shots(page: Page) -> list[str]:
     _painted(page, "img.redbead-chart")
     page.mouse.wheel(0, -5000)  # the buttons scrolled the page; show it from the top
     page.screenshot(path=str(OUT / "redbeads.png"))
-    page.get_by_text("What the run shows").scroll_into_view_if_needed()
+    page.locator(".redbead-lesson").evaluate("e => e.scrollIntoView()")  # it starts on screen
+    page.wait_for_timeout(300)  # the scroll paints
     page.screenshot(path=str(OUT / "redbeads-lesson.png"))
     page.get_by_role("tab", name="Give up and Replace").click()
     page.get_by_text("workers inventing outcomes").first.wait_for()
