@@ -1,11 +1,12 @@
 """The ODD tab: the model description, its mathematics drawn on the server, offline.
 
 A browser in a training room often has no internet, and Solara's Markdown loads its maths renderer
-from a CDN: the formulas would show as raw LaTeX. Here each formula is drawn by matplotlib's
-mathtext into SVG, served inside the page (labelled with its LaTeX source for screen readers).
-Mathtext reads a subset of LaTeX, so a few commands the ODD uses are first rewritten into ones it
-knows. The developers' notes at the end of docs/ODD.md are left out of the tab: they are about the
-code, not the model.
+from a CDN: the formulas would show as raw LaTeX. Here matplotlib's mathtext lays each formula out
+and its glyphs go into the page as SVG outlines (each glyph defined once per page), labelled with
+the LaTeX source for screen readers; the tab is drawn once per server, in a thread. Mathtext reads
+a subset of LaTeX, so a few commands the ODD uses are first rewritten into ones it knows. The
+developers' notes at the end of docs/ODD.md are left out of the tab: they are about the code, not
+the model.
 """
 
 from __future__ import annotations
