@@ -205,6 +205,8 @@ def Page():
         return built
 
     twin = solara.use_memo(build_twin, [])
+    # After the first page is up, the ODD tab's formulas are drawn in the background (seconds).
+    solara.use_effect(odd.warm, [])
     tick = solara.use_reactive(0)
     playing = solara.use_reactive(False)
     speed = solara.use_reactive("normal")

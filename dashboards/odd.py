@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from html import escape
 from pathlib import Path
 
@@ -193,12 +194,29 @@ def render(markdown: str) -> str:
     return glyph_defs(glyphs) + html
 
 
-@functools.cache
+_drawing = threading.Lock()  # mathtext's fonts are shared: one drawing at a time
+_drawn: list[str] = []
+
+
 def odd_html() -> str:
-    """The ODD tab's HTML, drawn once per server (the first time the tab is opened)."""
-    if not ODD.exists():
-        return "<p>docs/ODD.md is missing.</p>"
-    return render(without_developers_notes(ODD.read_text()))
+    """The ODD tab's HTML, drawn once per server; a second caller waits for the first."""
+    with _drawing:
+        if not _drawn:
+            _drawn.append(
+                render(without_developers_notes(ODD.read_text()))
+                if ODD.exists()
+                else "<p>docs/ODD.md is missing.</p>"
+            )
+        return _drawn[0]
+
+
+_warming = threading.Lock()
+
+
+def warm() -> None:
+    """Start drawing the tab in the background, once per server, so it is ready when opened."""
+    if _warming.acquire(blocking=False):  # never released: one drawing per server is enough
+        threading.Thread(target=odd_html, name="draw-odd", daemon=True).start()
 
 
 @solara.component
