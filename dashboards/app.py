@@ -19,7 +19,7 @@ import solara.lab
 import solara.server.settings
 from markdown_it import MarkdownIt
 
-from dashboards import presenter, room
+from dashboards import odd, presenter, room
 from dashboards.charts import (
     GAINED,
     INDICATOR_REALLY,
@@ -30,6 +30,7 @@ from dashboards.charts import (
 )
 from dashboards.glossary import explain, glossary_html
 from dashboards.live import LiveCharts, LivePicture
+from dashboards.odd import ODD  # noqa: F401  (where the ODD tab reads from; tests ask)
 from dashboards.play import PlayWorker
 from dashboards.redbead import RedBeads
 from dashboards.replace import GiveUpAndReplace
@@ -48,17 +49,13 @@ from dashboards.twin import Twin
 from sim.params import PARAMS, ParamError
 
 HERE = Path(__file__).resolve().parent
-# An installed wheel carries the ODD as dashboards/docs/ODD.md; a checkout has it in docs/.
-ODD = next(
-    (p for p in (HERE / "docs" / "ODD.md", HERE.parent / "docs" / "ODD.md") if p.is_file()),
-    HERE.parent / "docs" / "ODD.md",
-)
 SPEEDS = {"slow": 1.0, "normal": 0.3, "fast": 0.05}  # seconds between weeks
 CATCH_UP = 8  # most weeks stepped between two frames when the server is busy
 FRAME_WAIT = 10.0  # seconds a playing session waits for its last frame before going on
 PAUSE_POLL = 0.05  # most seconds Play sleeps between checks that it is still wanted
 UNDO_DEPTH = 20  # changes a session can undo, one at a time
 REPLACE_TAB = 3  # position of "Give up and Replace": its runs wait until it is opened
+ODD_TAB = 6  # position of the ODD: its formulas are drawn the first time it is opened
 STYLE = {"font-size": "1.05em", "line-height": "1.5", "max-width": "60em", "padding": "1em"}
 BOLD = {"font-weight": "bold", "display": "block", "margin": "0.8em 0 0.3em"}
 
@@ -71,8 +68,7 @@ def html(markdown: str) -> str:
 # Solara's "This website runs on Solara" badge covers the bottom right of charts and text; the
 # page's CSS hides it too (dashboards.presenter), should a server start without this setting.
 solara.server.settings.theme.show_banner = False
-ABOUT = html((HERE / "about.md").read_text())
-ODD_HTML = html(ODD.read_text()) if ODD.exists() else "<p>docs/ODD.md is missing.</p>"
+ABOUT = explain(html((HERE / "about.md").read_text()))  # its statistics explain themselves
 
 
 @solara.component
@@ -149,13 +145,16 @@ def Counters(week: int, rows: list[str]):
 
 
 @solara.component
-def Compare(twin: Twin, tick: solara.Reactive[int]):
+def Compare(twin: Twin, tick: solara.Reactive[int], presenting: bool = False):
     """Charts for both sides, overlaid, and the picture of the agents.
 
     Only this component (and Moves) reads ``tick``, so a new frame redraws the figures, not the
-    whole page with its controls.
+    whole page with its controls. Presenting, no chart text is under presenter.COMPARE_FONT_PT.
     """
-    charts = solara.use_memo(lambda: LiveCharts(list(twin.frames())), [])
+    charts = solara.use_memo(
+        lambda: LiveCharts(list(twin.frames()), presenter.COMPARE_FONT_PT if presenting else 0),
+        [presenting],
+    )
     picture = solara.use_memo(lambda: LivePicture(twin), [])
     shown = tick.value
     # One consistent week: the picture reads the models' live arrays, which Play would otherwise
@@ -206,6 +205,8 @@ def Page():
         return built
 
     twin = solara.use_memo(build_twin, [])
+    # After the first page is up, the ODD tab's formulas are drawn in the background (seconds).
+    solara.use_effect(odd.warm, [])
     tick = solara.use_reactive(0)
     playing = solara.use_reactive(False)
     speed = solara.use_reactive("normal")
@@ -394,7 +395,7 @@ def Page():
                     with solara.Row(style={"padding": "0.5em 1em 0", "align-items": "flex-start"}):
                         run_buttons()
                         Moves(twin, tick, redraw)
-                Compare(twin, tick)
+                Compare(twin, tick, presenting.value)
             with solara.lab.Tab("Story"):
                 StoryMode(presenter=presenting.value)
             with solara.lab.Tab("Red beads"):
@@ -406,10 +407,11 @@ def Page():
             with solara.lab.Tab("About"):
                 solara.HTML(tag="div", unsafe_innerHTML=ABOUT, style=STYLE)
             with solara.lab.Tab("Model description (ODD)"):
-                solara.HTML(tag="div", unsafe_innerHTML=ODD_HTML, style=STYLE)
+                if tab.value == ODD_TAB:
+                    odd.OddTab(STYLE)
 
     solara.Title("Accountability Lab")
-    solara.Style(presenter.CSS)
+    solara.Style(presenter.CSS + odd.CSS)
     with solara.Div(classes=["lab-page"] + (["presenter"] if presenting.value else [])):
         for line in address_problems:
             solara.Warning(line, dense=True, classes=["address-problem"])

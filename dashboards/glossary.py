@@ -1,4 +1,4 @@
-"""Plain-words help for every statistic the Compare and Story tabs show.
+"""Plain-words help for every statistic the dashboard's tabs show.
 
 Each entry is a term as the page says it (and the other ways the page says it); ``explain`` puts
 its meaning in a tooltip wherever the term appears in the page's words, and ``glossary_html``
@@ -68,6 +68,11 @@ GLOSSARY: list[Entry] = [
         "outcomes that were invented.",
     ),
     Entry(
+        "workers inventing outcomes",
+        "The share of workers who recorded outcomes that did not happen.",
+        ("workers inventing", "inventing outcomes"),
+    ),
+    Entry(
         "indicator-only work",
         "Working time spent on what moves the indicator but does not help the citizen.",
     ),
@@ -101,7 +106,7 @@ GLOSSARY: list[Entry] = [
         "contact ratio",
         "Contact the most complex fifth of citizens get, divided by the contact the simplest "
         "fifth get: 1 is equal, below 1 the hardest to help get less.",
-        ("contact: most ÷ least complex", "times the contact"),
+        ("contact: most ÷ least complex", "most ÷ least complex", "times the contact"),
     ),
     Entry(
         "trust",
@@ -136,6 +141,33 @@ GLOSSARY: list[Entry] = [
         "The share of all staff time spent on holding to account (reporting, reviews, audits, "
         "learning sessions, case reviews) instead of helping citizens.",
         ("holding to account",),
+    ),
+    # The red bead experiment (dashboards.redbead).
+    Entry(
+        "red beads in 50",
+        "The red beads (defects) one worker's paddle of 50 beads brought up: a count of chance, "
+        "since every paddle dips into the same bowl.",
+        ("red beads a paddle",),
+    ),
+    Entry(
+        "np chart",
+        "A control chart of counts: every draw in time order, with the centre line and the "
+        "control limits that chance alone stays within.",
+    ),
+    Entry(
+        "centre line",
+        "The count the bowl's mix predicts for a paddle: 50 beads × the share of red beads.",
+    ),
+    Entry(
+        "control limits",
+        "Three standard deviations either side of the centre line: the range chance alone "
+        "keeps almost every count within. A count outside is a signal to look at the system.",
+        ("control limit", "upper control limit", "lower control limit"),
+    ),
+    Entry(
+        "merit award",
+        "The foreman's prize for the day's fewest red beads: a reward for luck.",
+        ("merit awards",),
     ),
 ]
 

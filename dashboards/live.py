@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from PIL import Image
 
 from dashboards.charts import (
@@ -76,7 +77,14 @@ class LiveCharts:
     Laid out as dashboards.charts.compare_axes: what citizens gained first, then the indicator.
     """
 
-    def __init__(self, names: list[str]) -> None:
+    def __init__(self, names: list[str], min_font_pt: float = 0) -> None:
+        """Lay out the charts for ``names``.
+
+        Args:
+            names: The sides, as ``Twin.frames`` names them.
+            min_font_pt: No text smaller than this (presenter mode); 0 keeps every size.
+        """
+        self.min_font_pt = min_font_pt
         fig = Figure(figsize=SIZE, dpi=72)
         fig.subplots_adjust(left=0.05, right=0.99, top=0.96, bottom=0.04, hspace=0.45, wspace=0.2)
         wellbeing, self.indicator, panel_axes = compare_axes(fig)
@@ -120,6 +128,16 @@ class LiveCharts:
         for ax in self.axes:
             ax.set_xlim(0, self.horizon)
             ax.grid(alpha=0.3)
+        self._floor_fonts()
+
+    def _floor_fonts(self) -> None:
+        # Presenter mode: text read from the back of a room (ticks drawn later included).
+        if not self.min_font_pt:
+            return
+        for ax in self.axes:
+            ax.tick_params(labelsize=max(self.min_font_pt, 10))
+        for text in self.blit.fig.findobj(Text):
+            text.set_fontsize(max(text.get_fontsize(), self.min_font_pt))
 
     def _fit(self, frames: dict[str, pd.DataFrame]) -> None:
         week = max((len(df) for df in frames.values()), default=0)
@@ -146,12 +164,13 @@ class LiveCharts:
             artist.remove()
         self.events = list(events)
         self.markers = mark_events(self.axes, self.events)
+        self._floor_fonts()
         self.blit.invalidate()
 
     def render(self, frames: dict[str, pd.DataFrame], events: list[tuple[int, str]] = ()) -> bytes:
         """This week's charts as a JPEG, a marker at each move's week (``Twin.events``)."""
         if list(frames) != self.names:  # a side switched regime: new labels and legend
-            self.__init__(list(frames))
+            self.__init__(list(frames), self.min_font_pt)
         self._fit(frames)
         self._mark(list(events))
         for line, name, col in self.lines:

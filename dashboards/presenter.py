@@ -22,6 +22,9 @@ CHART_DPI = 100
 CHART_FONT_PT = 11.0  # the smallest text on a presenter chart: 15 px at CHART_DPI
 CHART_FONT_PX = CHART_FONT_PT * CHART_DPI / 72
 MIN_CHART_FONT_PX = 14  # what a room reads from the back, at 1280×720
+# Compare's charts (dashboards.live, drawn at 72 dpi: a point is a pixel) are shown about 1.5
+# times their size at 1280×720 in presenter mode; no text on them is smaller than this.
+COMPARE_FONT_PT = 10.0
 
 CSS = """
 /* Solara's badge sits over the bottom right of charts and text (the server turns it off too). */

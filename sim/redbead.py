@@ -28,9 +28,14 @@ class Willing(mesa.Agent):
         self.status = "employed"  # employed, warned, probation, fired
         self.merit = 0
 
-    def work(self) -> None:
-        """One day's production: one paddle of beads from the stirred bowl."""
-        self.counts.append(self.model.draw())
+    def work(self, count: int | None = None) -> None:
+        """One day's production: one paddle of beads from the stirred bowl.
+
+        Args:
+            count: Red beads in a paddle drawn by hand from a real bowl; None draws from the
+                model's bowl.
+        """
+        self.counts.append(self.model.draw() if count is None else count)
 
 
 class RedBeadModel(mesa.Model):
@@ -72,6 +77,8 @@ class RedBeadModel(mesa.Model):
         self.bowl[:n_red] = True
         self.paddle, self.days, self.bias, self.fire_after = paddle, days, paddle_bias, fire_after
         self.red_share = n_red / n_beads
+        self.most_red = min(paddle, n_red)  # the most red beads one paddle can hold
+        self.hand_counts: dict[str, int] | None = None  # today's counts drawn by a room
         names = ["Alex", "Bea", "Cam", "Dee", "Eli", "Fay"]
         for i in range(n_workers):
             Willing(self, names[i] if i < len(names) else f"Worker {i + 1}")
@@ -96,12 +103,38 @@ class RedBeadModel(mesa.Model):
         spread = 3 * math.sqrt(centre * (1 - self.red_share))
         return max(0.0, centre - spread), centre, centre + spread
 
+    @property
+    def active(self) -> list[Willing]:
+        """The workers still employed (warned and on probation included), in hiring order."""
+        return [w for w in self.workers if w.status != "fired"]
+
+    def step_by_hand(self, counts: dict[str, int]) -> None:
+        """A day whose paddles a room drew by hand from a real bowl: ``step`` with their counts.
+
+        Args:
+            counts: Red beads each worker still employed drew, by name.
+
+        Raises:
+            ValueError: ``counts`` misses a worker still employed or holds an impossible count.
+        """
+        if set(counts) != {w.name for w in self.active}:
+            raise ValueError("need one count for each worker still employed")
+        for name, count in counts.items():
+            if isinstance(count, bool) or not 0 <= count <= self.most_red:
+                raise ValueError(f"{name}: a paddle holds 0 to {self.most_red} red beads")
+        self.hand_counts = counts
+        try:
+            self.step()
+        finally:
+            self.hand_counts = None
+
     def step(self) -> None:
-        """A day: everyone works, then the foreman judges the day's counts."""
+        """A day: everyone works (``hand_counts`` if a room drew), then the foreman judges."""
+        active = self.active
+        counts = self.hand_counts
         self.day += 1
-        active = [w for w in self.workers if w.status != "fired"]
         for worker in active:
-            worker.work()
+            worker.work(None if counts is None else counts[worker.name])
         today = {worker.name: worker.counts[-1] for worker in active}
         best, worst = min(today.values()), max(today.values())
         for worker in active:
