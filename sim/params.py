@@ -396,12 +396,13 @@ def check_run(
                 f"use 1 to {steps}, or 0 for never"
             )
     if worker_rows:
-        rows = steps // params.review_period * params.n_workers
+        rows = steps // params.review_period * params.n_workers * params.n_services
         fit = ROWS_MEMORY_BYTES // WORKER_ROW_BYTES
         if rows > fit:
             raise ParamError(
                 f"{rows:,} worker rows ({steps} weeks, review_period={params.review_period}, "
-                f"n_workers={params.n_workers}) do not fit in memory: at most {fit:,}; "
+                f"n_workers={params.n_workers}, n_services={params.n_services}) do not fit in "
+                f"memory: at most {fit:,}; "
                 "use fewer weeks or workers, or a longer review_period"
             )
 

@@ -123,7 +123,11 @@ class Service:
         return self.params.funding_stake + self.contract_stake
 
     def __getattr__(self, name: str) -> Any:
-        # Mesa's agents register with, and draw from, the model that holds the service.
+        # Mesa's agents register with, and draw from, the model that holds the service. Only
+        # called for names the service lacks; dunders (copy, pickle) and the link itself are not
+        # delegated, so a half-built service fails plainly instead of recursing.
+        if name == "system" or name.startswith("__"):
+            raise AttributeError(name)
         return getattr(self.system, name)
 
     def contract_measure(self, domains: BoolArray) -> Measure:

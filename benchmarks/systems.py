@@ -1,0 +1,54 @@
+"""Speed of whole systems: ``python -m benchmarks.systems`` (figures for docs/performance.md).
+
+Times one 104-week run of the default-size service alone and of three services of the default
+size (each 600 citizens' worth of caseload, 30 workers, 3 managers, around the same 600
+citizens), under each contract, without payment by results and with it (when each service's
+counterfactual run for attribution steps alongside). Prints the median of a few repeats; nothing
+here is a timed test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+from sim.params import DEFAULT_STEPS
+
+CASES = (
+    ("one service", {}),
+    ("3 services, siloed", {"n_services": 3, "contracting": "siloed"}),
+    ("3 services, alliance", {"n_services": 3, "contracting": "alliance"}),
+    ("3 services, siloed, PbR 0.5", {"n_services": 3, "payment_by_results": 0.5}),
+    (
+        "3 services, alliance, PbR 0.5",
+        {"n_services": 3, "contracting": "alliance", "payment_by_results": 0.5},
+    ),
+)
+
+
+def seconds(params: dict[str, object], repeats: int) -> float:
+    """Median wall time of a default-length run (model built, stepped, frame returned)."""
+    from sim.model import run
+
+    times = []
+    for seed in range(repeats):
+        start = time.perf_counter()
+        run("outcomes", steps=DEFAULT_STEPS, seed=seed, **params)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print one line per case: its median time for a default-length run."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.systems")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per case (median shown)")
+    args = parser.parse_args(argv)
+    seconds({}, 1)  # imports and caches warmed before anything is timed
+    for name, params in CASES:
+        print(f"{name:32s} {seconds(params, args.repeats):6.2f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
