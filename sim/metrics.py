@@ -67,6 +67,15 @@ COLUMNS: dict[str, str] = {
 }
 # The columns that describe the system of services rather than any one service.
 SYSTEM_COLUMNS = ("failure_demand", "handoffs", "attribution_error")
+# One row per service each week, on request: the service's own figures and what it was paid.
+SERVICE_COLUMNS = (
+    "step",
+    "service",
+    *(name for name in COLUMNS if name not in SYSTEM_COLUMNS and name != "step"),
+    "caseload",
+    "paid_outcomes",
+    "payments",
+)
 # Columns that count people over the run: summed over the services, not averaged.
 SUMMED_COLUMNS = ("turnover", "dismissals")
 
@@ -111,6 +120,21 @@ def step_row(model: AccountabilityModel) -> dict[str, Any]:
     row["handoffs"] = _ratio(referrals, contacts)
     row["attribution_error"] = model.attribution_error()
     return row
+
+
+def service_rows(model: AccountabilityModel) -> list[dict[str, Any]]:
+    """This week's row of SERVICE_COLUMNS for each service (payments are over the run so far)."""
+    commissioner = model.commissioner
+    return [
+        {"service": service.index}
+        | service_row(service)
+        | {
+            "caseload": int(service.citizens.open.sum()),
+            "paid_outcomes": float(commissioner.paid_outcomes[service.index]),
+            "payments": float(commissioner.payments[service.index]),
+        }
+        for service in model.services
+    ]
 
 
 def _combined(model: AccountabilityModel, rows: list[dict[str, Any]]) -> dict[str, Any]:

@@ -93,6 +93,7 @@ class AccountabilityModel(mesa.Model):
             and the same shocks. An int ``n`` and ``SeedSequence(n)`` give the same run; a
             Generator is drawn from, so passing the same one twice gives two different runs.
         worker_rows: Also record one row per worker at each review.
+        service_rows: Also record one row per service each week (``service_frame``).
         **params: Model parameters, validated against sim.params.
 
     Raises:
@@ -111,6 +112,7 @@ class AccountabilityModel(mesa.Model):
         | np.random.BitGenerator
         | None = None,
         worker_rows: bool = False,
+        service_rows: bool = False,
         **params: Any,
     ):
         if rng is None:
@@ -155,8 +157,13 @@ class AccountabilityModel(mesa.Model):
         Citizen.create_agents(self, citizens, row=list(range(citizens)))
         self.commissioner = Commissioner(self)
         self.worker_rows = worker_rows
+        self.service_rows = service_rows
         self.datacollector = mesa.DataCollector(
-            tables={"steps": list(metrics.COLUMNS), "workers": list(metrics.WORKER_COLUMNS)}
+            tables={
+                "steps": list(metrics.COLUMNS),
+                "workers": list(metrics.WORKER_COLUMNS),
+                "services": list(metrics.SERVICE_COLUMNS),
+            }
         )
         for service in self.services:
             service.citizens.assess(service.streams.outcomes)
@@ -281,6 +288,9 @@ class AccountabilityModel(mesa.Model):
         self.commissioner.pay()
         self.attribute()
         self.datacollector.add_table_row("steps", metrics.step_row(self))
+        if self.service_rows:
+            for row in metrics.service_rows(self):
+                self.datacollector.add_table_row("services", row)
 
     def account(self, service: Service) -> None:
         """A service's managers' week: time, quits, the review when due, leaders who leave."""
@@ -346,6 +356,10 @@ class AccountabilityModel(mesa.Model):
         """The weekly rows so far, as a pandas DataFrame (the public output contract)."""
         return self.datacollector.get_table_dataframe("steps")
 
+    def service_frame(self) -> pd.DataFrame:
+        """One row per service each week (when the model was built with ``service_rows=True``)."""
+        return self.datacollector.get_table_dataframe("services")
+
     def worker_frame(self) -> pd.DataFrame:
         """Worker rows at each review (when the model was built with ``worker_rows=True``)."""
         return self.datacollector.get_table_dataframe("workers")
@@ -363,6 +377,7 @@ def _signature() -> inspect.Signature:
     arguments += [
         inspect.Parameter("rng", keyword, default=None),
         inspect.Parameter("worker_rows", keyword, default=False),
+        inspect.Parameter("service_rows", keyword, default=False),
     ]
     arguments += [
         inspect.Parameter(param.name, keyword, default=param.default) for param in PARAMS.values()

@@ -14,7 +14,7 @@ import pytest
 
 import sim
 from sim.citizens import DOMAINS
-from sim.metrics import COLUMNS, SYSTEM_COLUMNS
+from sim.metrics import COLUMNS, SERVICE_COLUMNS, SYSTEM_COLUMNS
 from sim.model import AccountabilityModel
 from sim.params import PARAMS, ParamError
 from sim.services import Commissioner, scopes
@@ -120,6 +120,22 @@ def test_attribution_costs_one_counterfactual_run_per_service_on_common_random_n
         model.step()
     assert 0 <= model.attribution_error() <= 1
     assert AccountabilityModel(rng=4, n_services=3).shadows == []
+
+
+def test_per_service_rows_on_request_add_up_to_the_system_row():
+    model = AccountabilityModel(rng=3, service_rows=True, **SYSTEM)
+    for _ in range(6):
+        model.step()
+    services, weeks = model.service_frame(), model.frame()
+    assert list(services.columns) == list(SERVICE_COLUMNS)
+    assert len(services) == 6 * 3 and set(services.service) == {0, 1, 2}
+    last = services[services.step == 6]
+    assert last.measured_performance.mean() == pytest.approx(weeks.measured_performance.iloc[-1])
+    assert last.turnover.sum() == weeks.turnover.iloc[-1]
+    assert (last.caseload > 0).all()
+    for _, paid in services.groupby("service"):  # payments over the run so far only grow
+        assert paid.payments.is_monotonic_increasing and paid.paid_outcomes.is_monotonic_increasing
+    assert AccountabilityModel(rng=3).service_frame().empty  # nothing kept unless asked
 
 
 def test_pressure_from_the_commissioner_reaches_workers_as_a_funding_stake():
