@@ -55,8 +55,12 @@ REFERRAL_EFFICIENCY = 0.5  # help left after a hand-off to another specialist
 REFERRAL_TRUST_LOSS = 0.03
 # Whole systems: help with a need that another service mainly deals with
 OUT_OF_SCOPE_DEPTH = 0.6  # help outside the service's own domains goes this far
-REFERRAL_VALUE = 0.5  # what a referral is worth to the citizen, against help of depth 1 here
-TIME_FREED = 0.25  # share of a contact's worth to the figures that passing a citizen on frees
+# What a referral is worth to the citizen, against help of depth 1 here: slightly below
+# OUT_OF_SCOPE_DEPTH, so a caring worker with nothing at stake keeps most citizens.
+REFERRAL_VALUE = 0.5
+# Share of a contact's worth to the figures that passing a citizen on frees: below the smallest
+# share (0.25) an all-domain indicator counts, so only a narrow indicator makes passing on pay.
+TIME_FREED = 0.25
 TRUST_GAIN = 0.15  # per helpful contact, times its quality
 FELT_HALF = 0.02  # need removed by a visit that feels half as helpful as it could
 VOICE_TRUST = 0.25  # extra trust from being asked how it went, at full voice
