@@ -21,6 +21,10 @@ from sim.workers import TACTICS
 
 if TYPE_CHECKING:
     from sim.model import AccountabilityModel
+    from sim.services import Service
+
+# A citizen belongs to the model; a worker to the service whose post they hold.
+type Holder = AccountabilityModel | Service
 
 __all__ = ["Citizen", "Manager", "Worker"]
 
@@ -29,7 +33,7 @@ class _TableAgent(Protocol):
     """An agent whose state is one row of a population table."""
 
     @property
-    def model(self) -> AccountabilityModel: ...
+    def model(self) -> Holder: ...
 
     @property
     def row(self) -> int | None: ...
@@ -45,7 +49,7 @@ class _Column:
     every week), so the type checker sees every column an agent reads.
     """
 
-    def __init__(self, column: Callable[[AccountabilityModel], np.ndarray[Any, Any]]) -> None:
+    def __init__(self, column: Callable[[Holder], np.ndarray[Any, Any]]) -> None:
         self.column = column
 
     def __get__(self, agent: _TableAgent | None, owner: type | None = None) -> Any:
@@ -96,9 +100,12 @@ class Citizen(mesa.Agent):
 
 
 class Worker(mesa.Agent):
-    """A frontline worker with a caseload, a week of time, skill, know-how and motives."""
+    """A frontline worker with a caseload, a week of time, skill, know-how and motives.
 
-    model: AccountabilityModel
+    The worker's ``model`` is the service whose post they hold (sim.services.Service).
+    """
+
+    model: Service
     skill = _Column(lambda model: model.workers.skill)
     knowledge = _Column(lambda model: model.workers.knowledge)
     motivation = _Column(lambda model: model.workers.motivation)
@@ -107,7 +114,7 @@ class Worker(mesa.Agent):
     team = _Column(lambda model: model.workers.team)
     stake = _Column(lambda model: model.workers.stake)
 
-    def __init__(self, model: AccountabilityModel, row: int) -> None:
+    def __init__(self, model: Service, row: int) -> None:
         super().__init__(model)
         # None once the person has left: the post's row then belongs to their successor.
         self.row: int | None = row

@@ -10,6 +10,7 @@ and how their wellbeing turns into the figures the service reports.
 
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -18,7 +19,7 @@ from sim.arrays import BoolArray, ByteArray, FloatArray, IntArray
 from sim.kernels import Grouping
 
 if TYPE_CHECKING:
-    from sim.model import AccountabilityModel
+    from sim.services import Service
 
 DOMAINS = ("income", "housing", "health", "relationships")
 VALUES_BEFORE = np.array([0.4, 0.3, 0.2, 0.1])  # what counts as good: weight of each domain
@@ -37,14 +38,33 @@ RESPONSE_RATE = 0.7  # chance of answering the survey, per unit of trust, at no 
 RESPONSE_COMPLEXITY = 0.6  # how much complexity lowers the chance of answering
 COURTESY = 0.08  # how much a citizen's report is lifted by trust in their worker
 
+# Whole systems: what each service's caseload holds of a citizen (the rest is the person, shared)
+CASE_ARRAYS = (
+    "worker",
+    "understood",
+    "contacts",
+    "contact_weeks",
+    "wellbeing",
+    "indicator",
+    "achieved",
+    "responded",
+    "recorded",
+    "said_yes",
+    "false_record",
+    "open",
+    "waiting",
+)
+
 
 class Citizens:
     """The population table of citizens (one row per citizen) and what every citizen's week brings.
 
-    Arrays of needs hold one row per citizen and one column per entry of DOMAINS.
+    Arrays of needs hold one row per citizen and one column per entry of DOMAINS. Each service
+    reads the citizens through its own caseload view (``caseload_view``): the arrays named in
+    CASE_ARRAYS are the service's own, every other array is the person's, shared by every view.
     """
 
-    model: AccountabilityModel
+    model: Service
     # Who they are: drawn once
     complexity: FloatArray
     main_domain: IntArray  # the domain of each citizen's largest need, as drawn
@@ -54,9 +74,14 @@ class Citizens:
     approach: IntArray  # what helps: 0 the standard process, else a kind of help to find out
     simplest: BoolArray  # in the least complex fifth
     hardest: BoolArray  # in the most complex fifth
-    # Their caseworker
+    # Their caseworker at this view's service
     worker: IntArray  # row of the worker post whose caseload holds the citizen
     caseloads: Grouping
+    open: BoolArray  # on this service's caseload (every citizen is, in a service of one)
+    waiting: IntArray  # weeks until a referred citizen's first contact here, -1 if none
+    # Across the system
+    unmet: IntArray  # the need presented at the last contact if it was not met then, else -1
+    referred_for: ByteArray  # one bit per domain the citizen has been referred on for
     # How life is going
     needs: FloatArray
     milestones: FloatArray
@@ -77,7 +102,7 @@ class Citizens:
     help_delivered: float  # bespoke help given this week, in units of effort
     value_delivered: float  # need it removed this week, before needs run out
 
-    def __init__(self, model: AccountabilityModel, rng: np.random.Generator) -> None:
+    def __init__(self, model: Service, rng: np.random.Generator) -> None:
         params = model.params
         count = params.n_citizens
         self.model = model
@@ -114,11 +139,53 @@ class Citizens:
         self.recorded = np.zeros(count, dtype=bool)
         self.said_yes = np.zeros(count, dtype=bool)
         self.false_record = np.zeros(count, dtype=bool)
+        self.open = np.ones(count, dtype=bool)
+        self.waiting = np.full(count, -1)
+        self.unmet = np.full(count, -1)
+        self.referred_for = np.zeros(count, dtype=np.uint8)
         rank = np.argsort(np.argsort(self.complexity, kind="stable"), kind="stable")
         fifth = rank * 5 // count
         self.simplest, self.hardest = fifth == 0, fifth == 4
         self.help_delivered = 0.0
         self.value_delivered = 0.0
+
+    def caseload_view(self, service: Service, open_: BoolArray) -> Citizens:
+        """The same people as another service sees them: its own caseload, the persons shared.
+
+        Args:
+            service: The service whose caseload this is.
+            open_: Who is on its caseload from the start.
+
+        Returns:
+            A view sharing every array but those in CASE_ARRAYS, which start afresh: no contact
+            yet, nobody understood, caseloads dealt round the service's workers.
+        """
+        view = copy.copy(self)
+        count = len(self.trust)
+        view.model = service
+        view.open = open_.copy()
+        view.waiting = np.full(count, -1)
+        view.worker = np.arange(count) % service.params.n_workers
+        view.caseloads = Grouping(view.worker)
+        view.understood = np.zeros(count)
+        view.contacts = np.zeros_like(self.contacts)
+        view.contact_weeks = np.zeros(count)
+        for name in ("wellbeing", "indicator"):
+            setattr(view, name, np.zeros(count))
+        for name in ("achieved", "recorded", "said_yes", "false_record"):
+            setattr(view, name, np.zeros(count, dtype=bool))
+        view.responded = open_.copy()
+        return view
+
+    def share_life(self, views: list[Citizens]) -> None:
+        """Give every other view this week's engagement (the arrays ``live_week`` replaces)."""
+        for view in views:
+            view.engaged, view.weeks_away = self.engaged, self.weeks_away
+
+    def counted(self) -> BoolArray:
+        """Citizens whose outcome counts in the figures reported upward this week."""
+        out: BoolArray = self.responded | self.false_record
+        return out
 
     def triage(self, specialist: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Give specialists the citizens whose main need is in their domain.
@@ -171,8 +238,9 @@ class Citizens:
         if measure.reported:  # citizens say how life is going, by what matters to them now
             self.indicator = self.wellbeing
             answers = RESPONSE_RATE * self.trust / (1 + RESPONSE_COMPLEXITY * self.complexity)
-            self.responded = rng.random(count) < answers
+            self.responded = (rng.random(count) < answers) & self.open
         else:  # the indicator keeps the weights it was designed with, whatever matters now
+            self.responded = self.open.copy()  # records are kept for the caseload alone
             scored = 1 - self.needs @ measure.weights
             self.indicator = (measure.alignment * scored + measure.focus * self.milestones) / (
                 measure.alignment + measure.focus

@@ -175,7 +175,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     params = _params(args.set, args.steps, worker_rows=args.workers_out is not None)
     _writable(args.out, args.workers_out)
     model = AccountabilityModel(
-        rng=args.seed, regime=args.regime, worker_rows=args.workers_out is not None, **params
+        rng=args.seed,
+        regime=args.regime,
+        worker_rows=args.workers_out is not None,
+        service_rows=False,
+        **params,
     )
     for _ in range(args.steps):
         model.step()

@@ -22,7 +22,7 @@ from sim.arrays import FloatArray
 from sim.workers import SKILL_RATE, STRESS_SANCTION
 
 if TYPE_CHECKING:
-    from sim.model import AccountabilityModel
+    from sim.services import Service
 
 # Sessions
 SESSION_RATE = 0.5  # share of the gap to the example closed per period, per unit of learning_time
@@ -66,7 +66,7 @@ class Teams:
 class Manager(mesa.Agent):
     """A team manager who holds workers to account in whatever way the regime asks."""
 
-    def __init__(self, model: AccountabilityModel, team: int) -> None:
+    def __init__(self, model: Service, team: int) -> None:
         super().__init__(model)
         self.team = team
         # Teams and caseloads never change (a leaver's post is refilled), so look them up once.
@@ -197,9 +197,9 @@ class Manager(mesa.Agent):
 
         Learning has taken root as far as the team says what went wrong (its candour).
         """
-        teams, params = self.model.teams, self.model.params
+        teams = self.model.teams
         rooted = self.candour
-        pressure = min(params.funding_stake, 1.0)
+        pressure = min(self.model.funding_stake, 1.0)
         teams.commitment[self.team] = rooted + (1 - rooted) * (1 - pressure)
 
     def chase_nonengagement(self) -> None:

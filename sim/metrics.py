@@ -1,6 +1,9 @@
 """The output columns: the public contract that sweeps, dashboards and docs read.
 
-One row per week. ``COLUMNS`` maps each column name to its meaning; the names are stable.
+One row per week. ``COLUMNS`` maps each column name to its meaning; the names are stable. In a
+whole system (sim.services) each service's figures are computed as for a single service and
+averaged over the services; what belongs to the people (wellbeing, trust, contacts from any
+service) is computed once for them, and the last columns describe the system itself.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from sim.arrays import FloatArray
 
 if TYPE_CHECKING:
     from sim.model import AccountabilityModel
+    from sim.services import Service
 
 COLUMNS: dict[str, str] = {
     "step": "Week of the run (1 is the first week).",
@@ -52,7 +56,28 @@ COLUMNS: dict[str, str] = {
     "account: reporting, reviews, audits, sessions, case reviews, asking citizens, support.",
     "mean_stake": "Mean stake workers feel on their figures (own target, funding passed down, "
     "looking good).",
+    "failure_demand": "Share of this week's demand on the services (contacts and referrals) caused "
+    "by a failure to help properly the first time: a contact about the need presented at the "
+    "citizen's last contact and not met then, or a referral for a need already referred on.",
+    "handoffs": "Referrals from one service to another this week, per contact (0 with one "
+    "service).",
+    "attribution_error": "Share of the payments for results so far that went for outcomes the paid "
+    "service did not cause, by counterfactual runs without each service's help (empty without "
+    "payment by results).",
 }
+# The columns that describe the system of services rather than any one service.
+SYSTEM_COLUMNS = ("failure_demand", "handoffs", "attribution_error")
+# One row per service each week, on request: the service's own figures and what it was paid.
+SERVICE_COLUMNS = (
+    "step",
+    "service",
+    *(name for name in COLUMNS if name not in SYSTEM_COLUMNS and name != "step"),
+    "caseload",
+    "paid_outcomes",
+    "payments",
+)
+# Columns that count people over the run: summed over the services, not averaged.
+SUMMED_COLUMNS = ("turnover", "dismissals")
 
 # Plain words for the figures learners misread, used wherever they are shown side by side. Only
 # true wellbeing is what citizens gained; true_performance counts outcomes by the indicator's own
@@ -86,7 +111,56 @@ def _mean(values: FloatArray) -> float:
 
 
 def step_row(model: AccountabilityModel) -> dict[str, Any]:
-    """This week's row of COLUMNS."""
+    """This week's row of COLUMNS, for the one service or the whole system."""
+    rows = [service_row(service) for service in model.services]
+    row = rows[0] if len(rows) == 1 else _combined(model, rows)
+    demand = np.array([service.demand() for service in model.services]).sum(axis=0)
+    contacts, repeats, referrals = (int(count) for count in demand)
+    row["failure_demand"] = _ratio(repeats + model.rereferrals, contacts + referrals)
+    row["handoffs"] = _ratio(referrals, contacts)
+    row["attribution_error"] = model.attribution_error()
+    return row
+
+
+def service_rows(model: AccountabilityModel) -> list[dict[str, Any]]:
+    """This week's row of SERVICE_COLUMNS for each service (payments are over the run so far)."""
+    commissioner = model.commissioner
+    return [
+        {"service": service.index}
+        | service_row(service)
+        | {
+            "caseload": int(service.citizens.open.sum()),
+            "paid_outcomes": float(commissioner.paid_outcomes[service.index]),
+            "payments": float(commissioner.payments[service.index]),
+        }
+        for service in model.services
+    ]
+
+
+def _combined(model: AccountabilityModel, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The services' rows as one: means over services, sums of counts, the people's own figures."""
+    row = dict(rows[0])
+    for column in rows[0]:
+        values = [r[column] for r in rows]
+        if column in SUMMED_COLUMNS:
+            row[column] = sum(values)
+        elif column not in ("step", "regime") and not all(np.isnan(values)):
+            row[column] = float(np.nanmean(values))
+    row["gaming_gap"] = row["measured_performance"] - row["true_performance"]
+    # Contacts from any service; wellbeing, trust and engagement are the people's (first row).
+    people = [service.citizens for service in model.services]
+    for column in ("mean_wellbeing", "equity_gap", "citizen_trust", "engagement"):
+        row[column] = rows[0][column]
+    recent = np.sum([case.contacts.sum(axis=0) for case in people], axis=0)
+    weeks: FloatArray = np.sum([case.contact_weeks for case in people], axis=0)
+    first = people[0]
+    row["parked_share"] = float((recent == 0).mean())
+    row["complex_contact_ratio"] = _ratio(_mean(weeks[first.hardest]), _mean(weeks[first.simplest]))
+    return row
+
+
+def service_row(model: Service) -> dict[str, Any]:
+    """This week's row for one service (the columns before SYSTEM_COLUMNS)."""
     citizens, workers, levers = model.citizens, model.workers, model.levers
     counted = citizens.responded | citizens.false_record
     recorded = citizens.recorded.sum() / max(int(counted.sum()), 1)
@@ -137,7 +211,7 @@ def _ranks(values: FloatArray) -> FloatArray:
     return np.argsort(np.argsort(values, kind="stable"), kind="stable").astype(float)
 
 
-def review_stats(model: AccountabilityModel) -> dict[str, float]:
+def review_stats(model: Service) -> dict[str, float]:
     """Figures only a review can show: bunching at the target, and how far rank reflects skill."""
     workers = model.workers
     measured = workers.measured_sum / np.maximum(workers.weeks, 1)
@@ -154,7 +228,7 @@ def review_stats(model: AccountabilityModel) -> dict[str, float]:
     return {"bunching": bunching, "rank_skill_corr": rho}
 
 
-def worker_rows(model: AccountabilityModel) -> list[dict[str, Any]]:
+def worker_rows(model: Service) -> list[dict[str, Any]]:
     """One row per worker for the review period just ended."""
     workers = model.workers
     weeks = np.maximum(workers.weeks, 1)

@@ -262,6 +262,17 @@ class ModelParams:
     life_event_rate: float = _declare(0.02, 0.0, 0.5, unit='per week', label='Life events', group='citizens',
         meaning='Chance that a citizen meets a personal life event (illness, loss, eviction) in a week.',
         source='About one event a year.')
+    # --- system ------------------------------------------------------------------------------------
+    n_services: int = _declare(1, 1, 4, unit='services', label='Services', group='system',
+        meaning="Services around each citizen, each an organisation of n_workers workers and n_managers managers helping mainly in its own life domains (the four domains dealt round); a citizen's needs span domains, so they may be on several caseloads and be referred between services.",
+        source='1 is the single service (today\'s model as the special case); 3 stands for employment support, housing, and health and wellbeing. At most one service per life domain.')
+    contracting: str = _declare('siloed', unit='-', label='Contracting', group='system',
+        choices=('siloed', 'alliance'),
+        meaning="How the commissioner contracts the services: siloed, one contract per service paid on its own indicator (its own domains); alliance, one contract across all services with one budget paid on the shared indicator.",
+        source='Plymouth replaced about 25 siloed contracts with one alliance contract (Lowe et al. 2021).')
+    payment_by_results: float = _declare(0.0, 0.0, 1.0, unit='share of contract value', label='Payment by results', group='system',
+        meaning="Share of a contract's value paid on the results the services report; it adds to each service's funding stake as far as its own figure moves its own payment.",
+        source='0: block contracts. The Work Programme paid most of its value on results (NAO 2014).')
     # --- timeline ----------------------------------------------------------------------------------
     switch_step: int = _declare(0, 0, 10000, unit='weeks', label='Switch week', group='timeline',
         meaning='Week at which the regime switches (0: never).',
@@ -385,12 +396,13 @@ def check_run(
                 f"use 1 to {steps}, or 0 for never"
             )
     if worker_rows:
-        rows = steps // params.review_period * params.n_workers
+        rows = steps // params.review_period * params.n_workers * params.n_services
         fit = ROWS_MEMORY_BYTES // WORKER_ROW_BYTES
         if rows > fit:
             raise ParamError(
                 f"{rows:,} worker rows ({steps} weeks, review_period={params.review_period}, "
-                f"n_workers={params.n_workers}) do not fit in memory: at most {fit:,}; "
+                f"n_workers={params.n_workers}, n_services={params.n_services}) do not fit in "
+                f"memory: at most {fit:,}; "
                 "use fewer weeks or workers, or a longer review_period"
             )
 

@@ -21,7 +21,7 @@ from sim.kernels import choose, sigmoid, waterfill
 
 if TYPE_CHECKING:
     from sim.agents import Worker
-    from sim.model import AccountabilityModel
+    from sim.services import Service
 
 TACTICS = ("distort", "cream", "misreport")
 HARM = {"cream": 0.3, "misreport": 0.4, "distort": 0.1}  # moral cost of each tactic to a carer
@@ -53,6 +53,14 @@ UNDERSTANDING_RATE = 0.2  # per contact, times 0.5 + know-how: finding out what 
 SPECIALIST_DEPTH = 2.0  # a specialist's help in their own domain goes further
 REFERRAL_EFFICIENCY = 0.5  # help left after a hand-off to another specialist
 REFERRAL_TRUST_LOSS = 0.03
+# Whole systems: help with a need that another service mainly deals with
+OUT_OF_SCOPE_DEPTH = 0.6  # help outside the service's own domains goes this far
+# What a referral is worth to the citizen, against help of depth 1 here: slightly below
+# OUT_OF_SCOPE_DEPTH, so a caring worker with nothing at stake keeps most citizens.
+REFERRAL_VALUE = 0.5
+# Share of a contact's worth to the figures that passing a citizen on frees: below the smallest
+# share (0.25) an all-domain indicator counts, so only a narrow indicator makes passing on pay.
+TIME_FREED = 0.25
 TRUST_GAIN = 0.15  # per helpful contact, times its quality
 FELT_HALF = 0.02  # need removed by a visit that feels half as helpful as it could
 VOICE_TRUST = 0.25  # extra trust from being asked how it went, at full voice
@@ -81,7 +89,7 @@ QUIT_BASE, QUIT_STRESS = 0.0015, 0.01
 class Workers:
     """The population table of frontline workers: one row per post, one array per column."""
 
-    model: AccountabilityModel
+    model: Service
     agent: list[Worker | None]  # the Mesa agent holding each post (sim.agents.Worker)
     # Posts: fixed for a run
     team: IntArray
@@ -126,7 +134,7 @@ class Workers:
     quits: int
     dismissals: int
 
-    def __init__(self, model: AccountabilityModel, rng: np.random.Generator) -> None:
+    def __init__(self, model: Service, rng: np.random.Generator) -> None:
         params = model.params
         posts = params.n_workers
         self.model = model
@@ -241,7 +249,7 @@ class Workers:
         posts = len(self.skill)
         commitment, candour = teams.commitment[self.team], teams.candour[self.team]
         target_stake = levers.incentive * (1 + levers.sanctions * self.pressure())
-        from_above = params.funding_stake * (1 - levers.shielding * commitment)
+        from_above = self.model.funding_stake * (1 - levers.shielding * commitment)
         shown = levers.ranking + levers.peer_review * commitment * (1 - candour)
         looking_good = params.status_concern * shown
         self.stake = target_stake + from_above + looking_good
@@ -320,9 +328,10 @@ class Workers:
         priority += PRIORITY_NOISE * rng.gumbel(0, 1, count)
         if model.learner is not None:  # a learner chooses whom they see first
             model.learner.priority(priority, caseworker, need, near)
-        priority[~citizens.engaged] = -np.inf
+        present = citizens.engaged & citizens.open
+        priority[~present] = -np.inf
         rank = citizens.caseloads.rank(priority)
-        seen = citizens.engaged & (rank < capacity[caseworker]) & (capacity[caseworker] > 0)
+        seen = present & (rank < capacity[caseworker]) & (capacity[caseworker] > 0)
         rows, who = np.flatnonzero(seen), caseworker[seen]
         visits = np.maximum(capacity[who], 1)
         help_given = self.help_effort[who] / visits * self.skill[who] ** SKILL_USE
@@ -348,8 +357,13 @@ class Workers:
         exploring = EXPLORATION * self.autonomy[who] * (1 - understood)
         depth = (1 - exploring) * np.where(specialism >= 0, SPECIALIST_DEPTH, 1.0)
         depth *= np.where(referred, REFERRAL_EFFICIENCY, 1.0)
+        handed = self.hand_off(who, domain)
+        if handed is not None:  # the need is another service's: help here, or pass them on
+            depth *= np.where(handed, 0.0, np.where(model.scope[domain], 1.0, OUT_OF_SCOPE_DEPTH))
         sought = HELP_EFFECT * help_given * depth * np.where(fits, 1.0, MISMATCH_EFFECT)
         sought /= 1 + citizens.complexity[rows]
+        if model.helps != 1:  # a counterfactual run: this service's contacts change nothing
+            sought *= model.helps
         relief = np.minimum(sought, citizens.needs[rows, domain])
         citizens.help_delivered = float(help_given.sum())
         citizens.value_delivered = float(sought.sum())
@@ -360,8 +374,17 @@ class Workers:
         citizens.understood[rows] += learned * ~referred
         work = self.indicator_effort[who] / visits
         progress = MILESTONE_EFFECT * work / (1 + citizens.complexity[rows])
+        if model.helps != 1:
+            progress *= model.helps
         citizens.milestones[rows] += np.minimum(progress, 1) * (1 - citizens.milestones[rows])
         hit = domain == best
+        # Failure demand: a contact about the need the citizen presented last time, unmet then.
+        passed_on = referred if handed is None else referred | handed
+        model.contacts_now = len(rows)
+        model.repeat_contacts = int((citizens.unmet[rows] == best).sum())
+        citizens.unmet[rows] = np.where(hit & fits & ~passed_on, -1, best)
+        handed_on = np.zeros(0, dtype=bool) if handed is None else handed & (model.helps > 0)
+        model.referral_rows, model.referral_domains = rows[handed_on], domain[handed_on]
         worked = self.help_effort[who] + self.indicator_effort[who]
         share = self.help_effort[who] / np.maximum(worked, 1e-12)
         quality = share * np.where(hit, 1.0, 0.4) * np.where(fits, 1.0, 0.7) + 0.2 * (1 - share)
@@ -380,6 +403,34 @@ class Workers:
         self.knowledge += KNOWLEDGE_RATE * self.reflection * (1 - self.knowledge)
         np.clip(self.skill, 0, 1, out=self.skill)  # huge time budgets must not overshoot
         np.clip(self.knowledge, 0, 1, out=self.knowledge)
+
+    def hand_off(self, who: IntArray, domain: IntArray) -> BoolArray | None:
+        """Which of this week's contacts, whose help would go to another service's domain, to refer.
+
+        A worker weighs what a referral is worth to the citizen against helping here, outside
+        the service's own expertise, by their concern; and, by what the figures are worth to
+        them, the time a referral frees against what helping here adds to the figures (nothing
+        where the contract's indicator does not score that domain). Draws from the service's
+        referrals stream only where some help would go outside the service's domains.
+
+        Args:
+            who: The worker post of each contact.
+            domain: The domain each contact's help would go to.
+
+        Returns:
+            One flag per contact (True: referred), or None if every contact is in scope.
+        """
+        model, params = self.model, self.model.params
+        elsewhere = ~model.scope[domain]
+        if not elsewhere.any():
+            return None
+        weights = model.measure.weights
+        counted = weights[domain] / weights.max()
+        steer = self.stake[who] * self.belief[who, 0]
+        utility = self.motivation[who] * (REFERRAL_VALUE - OUT_OF_SCOPE_DEPTH)
+        utility += steer * (TIME_FREED - counted)
+        uniform = model.streams.referrals.random(len(who))
+        return elsewhere & choose(utility, params.choice_noise, uniform)
 
     def record(self, rng: np.random.Generator) -> None:
         """Report outcomes upward, inventing as many as seems worth it (often none).
@@ -408,7 +459,7 @@ class Workers:
         gain_beyond = per_record * self.figure_stake * believed * blur
         gain_below = gain_beyond + per_record * levers.incentive * levers.ratchet * believed * blur
         reviewed = levers.case_review_rate * model.teams.commitment[self.team] / period
-        candidate = ~honest_yes
+        candidate = ~honest_yes & citizens.open  # records are kept for the caseload alone
         shortfall = np.maximum(params.outcome_threshold - citizens.indicator, 0)
         # A record just short of the line is hard to disprove; one far below it is not.
         found = measure.audit_reach * (levers.audit_rate + reviewed[caseworker])

@@ -19,8 +19,11 @@ import sim.citizens
 import sim.managers
 import sim.regimes
 import sim.workers
+from sim.citizens import VALUES_BEFORE
 from sim.managers import Manager
+from sim.measures import Measure, measure
 from sim.params import ModelParams
+from sim.services import Service
 from sim.workers import Workers
 
 
@@ -30,12 +33,15 @@ def _without_stakes(method: Callable[..., None]) -> Callable[..., None]:
     def unpaid(self: Workers, rng: np.random.Generator) -> None:
         model = self.model
         levers, params = model.levers, model.params
+        contract_stake = model.contract_stake
         model.levers = dataclasses.replace(levers, incentive=0.0, sanctions=0.0, ranking=0.0)
         model.params = dataclasses.replace(params, funding_stake=0.0, status_concern=0.0)
+        model.contract_stake = 0.0
         try:
             method(self, rng)
         finally:
             model.levers, model.params = levers, params
+            model.contract_stake = contract_stake
 
     return unpaid
 
@@ -75,6 +81,15 @@ def _successor_keeps_commitment(self: Manager) -> None:
     """A new manager carries on exactly as the old one did."""
 
 
+def _help_kept(self: Service) -> None:
+    """The counterfactual run keeps the service's help: attribution compares a run with itself."""
+
+
+def _shared_indicator(self: Service, domains: np.ndarray) -> Measure:
+    """Every contract pays on the indicator of the whole system, whatever it covers."""
+    return measure(self.params, VALUES_BEFORE)
+
+
 MUTANTS: dict[str, list[tuple[Any, str, Any]]] = {
     "no_invented_records": [(sim.workers, "RECORD_HURDLE", 1e9)],
     "no_creaming": [(sim.workers, "HURDLE", 1e9)],
@@ -112,6 +127,8 @@ MUTANTS: dict[str, list[tuple[Any, str, Any]]] = {
         (sim.managers, "FIGURE_RATE", 0.0),
         (sim.managers, "SKILL_RATE", 0.0),
     ],
+    "help_kept_in_counterfactual": [(Service, "remove_help", _help_kept)],
+    "contracts_pay_on_the_shared_indicator": [(Service, "contract_measure", _shared_indicator)],
     "learning_costs_no_time": [
         (Workers, "accountability_share", _learning_costs_no_time),
         (sim.workers, "EXPLORATION", 0.0),

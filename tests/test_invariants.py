@@ -16,6 +16,7 @@ SMALL = {
     "shift_step",
     "review_period",
     "dismiss_after",
+    "n_services",
     "regime",
     "switch_to",
 }
@@ -35,6 +36,7 @@ def parameters(draw):
         "shift_step": draw(st.integers(0, 12)),
         "review_period": draw(st.integers(1, 6)),
         "dismiss_after": draw(st.integers(1, 4)),
+        "n_services": draw(st.integers(1, 4)),
     }
     for p in PARAMS.values():
         if p.name in SMALL:
@@ -59,7 +61,7 @@ def test_invariants_hold_for_any_valid_parameters(params, seed):
         # every citizen is on exactly one caseload, held by a live worker
         assert c.worker.shape == (params["n_citizens"],)
         assert np.all((c.worker >= 0) & (c.worker < params["n_workers"]))
-        assert len(m.agents_by_type[Worker]) == params["n_workers"]
+        assert len(m.agents_by_type[Worker]) == params["n_workers"] * params["n_services"]
         assert len(m.agents_by_type[Citizen]) == params["n_citizens"]
         # time spent never exceeds the budget
         budget = m.params.time_budget
