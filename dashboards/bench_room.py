@@ -27,6 +27,7 @@ import os
 import signal
 import statistics
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -171,7 +172,9 @@ def memory_rounds(browser, url: str, pid: int, status, rounds: int, size: int = 
             f"- round {number}: {size} sessions opened ({opened:.0f} MiB), played to week "
             f"{min(reached)}–{max(reached)}, closed: {after[-1]:.0f} MiB ({load()})"
         )
-    lines.append(f"- after {rounds} rounds / after one: {after[-1] / after[0]:.2f} (target ≤ 1.20)")
+    if after:
+        ratio = after[-1] / after[0]
+        lines.append(f"- after {rounds} rounds / after one: {ratio:.2f} (target ≤ 1.20)")
     return lines
 
 
@@ -215,14 +218,38 @@ def compare_room(browser, url: str, proc, status, size: int = ROOM) -> list[str]
         f"after {os.environ.get('SOLARA_KERNEL_CULL_TIMEOUT', '2m')}"
     )
     memory = rss_mib(proc.pid)
-    sent = time.monotonic()
+    sent, sent_at = time.monotonic(), datetime.datetime.now()
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=60)
+    said = [line for line in proc.stdout.read().splitlines() if "dashboards.sessions" in line]
+    for page in [*players, learner]:  # or they keep trying to reconnect to the stopped server
+        page.context.close()
+    lines.append(f"- SIGTERM sent at {sent_at:%H:%M:%S.%f}; the server said: {' / '.join(said)}")
     lines.append(
         f"- SIGTERM with {before['playing']} sessions playing ({memory:.0f} MiB): the server "
         f"exited after {time.monotonic() - sent:.1f} s (target < 5 s) ({load()})"
     )
     return lines
+
+
+def play_in_process(size: int = ROOM, rounds: int = PLAY_ROUNDS) -> list[float]:
+    """The server's own share: ``size`` learners' weeks played in threads at once, no browser."""
+    with tempfile.TemporaryDirectory() as folder:
+        games = [play.PlayGame(db=Path(folder) / "play.sqlite") for _ in range(size)]
+        seconds: list[float] = []
+
+        def week(game: play.PlayGame) -> None:
+            start = time.perf_counter()
+            game.work(*play.DEFAULT_SPLIT, "neediest", 0)
+            seconds.append(time.perf_counter() - start)
+
+        for _ in range(rounds):
+            threads = [threading.Thread(target=week, args=(game,)) for game in games]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+    return seconds
 
 
 def play_room(browser, url: str, size: int = ROOM) -> list[str]:
@@ -254,6 +281,8 @@ def play_room(browser, url: str, size: int = ROOM) -> list[str]:
             what="the room showing every week",
         )
         lags.append((watcher.evaluate("() => window.__seen")[total] - last) / 1000)
+    for page in [*learners, watcher]:
+        page.context.close()
     return [
         f"- {size} learners in Play a worker pressing 'Work this week' together, {PLAY_ROUNDS} "
         f"rounds: each learner's week on screen after {spread(responses)}"
@@ -261,6 +290,8 @@ def play_room(browser, url: str, size: int = ROOM) -> list[str]:
         + f" (target < 1 s) ({load()})",
         f"- the room page showed each round's last week {spread(lags)} after it reached its "
         f"learner (target < 2 s; the page looks at the log every second)",
+        f"- the server's own share, {size} learners' weeks played in threads at once (no "
+        f"browser, no page): {spread(play_in_process(size))} ({load()})",
     ]
 
 
@@ -269,22 +300,34 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dashboards.bench_room", description=__doc__)
     parser.add_argument("--rounds", type=int, default=3, help="memory rounds (default 3)")
     parser.add_argument("--room", type=int, default=ROOM, help=f"sessions (default {ROOM})")
-    parser.add_argument("--skip-play", action="store_true", help="leave out Play a worker")
+    parser.add_argument(
+        "--parts",
+        default="memory,compare,play",
+        help="which of memory, compare, play to run, comma-separated (default all)",
+    )
     args = parser.parse_args(argv)
+    parts = set(args.parts.split(","))
+    if not parts <= {"memory", "compare", "play"}:
+        parser.error(f"--parts: {args.parts!r}; allowed: memory, compare, play")
     print(f"### {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, {load()}\n")
     with tempfile.TemporaryDirectory() as folder, sync_playwright() as driver:
         os.environ[play.DB_ENV] = str(Path(folder) / "play.sqlite")  # the servers inherit it
         browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        with server() as (url, proc):
-            status = browser.new_context().new_page()
-            status.goto(url + "sessions")
-            status.locator("span.open").wait_for(timeout=180_000)
-            for line in memory_rounds(browser, url, proc.pid, status, args.rounds, args.room):
-                print(line, flush=True)
-            for line in compare_room(browser, url, proc, status, args.room):
-                print(line, flush=True)
-            status.context.close()
-        if not args.skip_play:
+        if parts & {"memory", "compare"}:
+            with server() as (url, proc):
+                status = browser.new_context().new_page()
+                status.goto(url + "sessions")
+                status.locator("span.open").wait_for(timeout=180_000)
+                if "memory" in parts:
+                    for line in memory_rounds(
+                        browser, url, proc.pid, status, args.rounds, args.room
+                    ):
+                        print(line, flush=True)
+                if "compare" in parts:
+                    for line in compare_room(browser, url, proc, status, args.room):
+                        print(line, flush=True)
+                status.context.close()
+        if "play" in parts:
             with server() as (url, _):
                 for line in play_room(browser, url, args.room):
                     print(line, flush=True)

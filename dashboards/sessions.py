@@ -123,10 +123,15 @@ class Loop:
     started: float
 
     def browser_gone(self) -> bool:
-        """Whether the session is open but no page of it is connected (the browser has gone)."""
+        """Whether the session is open, had a page, and none is connected (the browser went).
+
+        A session that never had a page (rendered on the server alone, as in tests) is not one
+        whose browser went.
+        """
         if self.context.closed_event.is_set():
             return False
-        return kernel_context.PageStatus.CONNECTED not in list(self.context.page_status.values())
+        pages = list(self.context.page_status.values())
+        return bool(pages) and kernel_context.PageStatus.CONNECTED not in pages
 
     def attended(self) -> bool:
         """Whether a browser still shows this session and the server is not stopping."""
@@ -209,8 +214,15 @@ def _on_kernel_start() -> Callable[[], None]:
     return _session_closed  # Solara calls it when the session's kernel closes
 
 
+def _say(line: str) -> None:
+    # Straight to the server's stderr with the wall-clock time: logging may be set to errors only.
+    now = time.time()
+    stamp = f"{time.strftime('%H:%M:%S', time.localtime(now))}.{int(now * 1000) % 1000:03d}"
+    os.write(2, f"{stamp} {line}\n".encode())
+
+
 def _exit_now() -> None:
-    logger.warning("still running %.0f s after SIGTERM: exiting now", EXIT_GRACE)
+    _say(f"dashboards.sessions: still running {EXIT_GRACE:.0f} s after SIGTERM, exiting now")
     os._exit(0)
 
 
@@ -231,6 +243,7 @@ def install_exit() -> bool:
 
     def on_sigterm(signum, frame) -> None:
         STOPPING.set()
+        _say(f"dashboards.sessions: SIGTERM, stopping {counts()['playing']} Play loops")
         deadline = threading.Timer(EXIT_GRACE, _exit_now)
         deadline.daemon = True
         deadline.start()
