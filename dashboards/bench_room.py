@@ -221,13 +221,14 @@ def compare_room(browser, url: str, proc, status, size: int = ROOM) -> list[str]
     sent, sent_at = time.monotonic(), datetime.datetime.now()
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=60)
+    stopped = time.monotonic() - sent
     said = [line for line in proc.stdout.read().splitlines() if "dashboards.sessions" in line]
     for page in [*players, learner]:  # or they keep trying to reconnect to the stopped server
         page.context.close()
     lines.append(f"- SIGTERM sent at {sent_at:%H:%M:%S.%f}; the server said: {' / '.join(said)}")
     lines.append(
         f"- SIGTERM with {before['playing']} sessions playing ({memory:.0f} MiB): the server "
-        f"exited after {time.monotonic() - sent:.1f} s (target < 5 s) ({load()})"
+        f"exited after {stopped:.1f} s, exit code {proc.returncode} (target < 5 s) ({load()})"
     )
     return lines
 

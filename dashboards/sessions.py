@@ -42,9 +42,9 @@ logger = logging.getLogger(__name__)
 
 RELEASE_AFTER = "2m"  # a session with no open page is closed this long after its browser went
 CULL_ENV = "SOLARA_KERNEL_CULL_TIMEOUT"  # Solara's own setting; when set, it wins
-EXIT_GRACE = 4.0  # seconds from SIGTERM to exit at the latest (the target is 5)
+EXIT_GRACE = 4  # whole seconds from SIGTERM to exit at the latest (the target is 5)
 TRIM_DELAY = 2.0  # seconds after the last close before memory is trimmed (closes come in waves)
-WAIT_POLL = 0.05  # seconds between checks that a loop waiting for its turn is still wanted
+WAIT_POLL = 0.2  # seconds between checks that a loop waiting for its turn is still wanted
 STATUS_REFRESH = 0.5  # seconds between two looks of the status page
 
 STOPPING = threading.Event()  # set on SIGTERM: every loop stops, no loop starts
@@ -221,16 +221,12 @@ def _say(line: str) -> None:
     os.write(2, f"{stamp} {line}\n".encode())
 
 
-def _exit_now() -> None:
-    _say(f"dashboards.sessions: still running {EXIT_GRACE:.0f} s after SIGTERM, exiting now")
-    os._exit(0)
-
-
 def install_exit() -> bool:
     """On SIGTERM: stop every loop, let the server shut down, and exit within ``EXIT_GRACE``.
 
-    The handler the server installed (uvicorn's graceful shutdown) still runs; a timer ends the
-    process if that shutdown waits on sessions, connections or threads for longer.
+    The handler the server installed (uvicorn's graceful shutdown) still runs; an alarm ends the
+    process (killed by SIGALRM) if that shutdown waits on sessions, connections or threads for
+    longer.
 
     Returns:
         Whether the handler was installed (signals can only be set from the main thread).
@@ -242,11 +238,16 @@ def install_exit() -> bool:
         return True
 
     def on_sigterm(signum, frame) -> None:
+        # The deadline is the kernel's: SIGALRM's default action ends the process without any
+        # Python running, so a shutdown holding the interpreter (closing thirty sessions, a
+        # long garbage collection) cannot push it back, as it pushed back a timer thread.
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        signal.alarm(EXIT_GRACE)
         STOPPING.set()
-        _say(f"dashboards.sessions: SIGTERM, stopping {counts()['playing']} Play loops")
-        deadline = threading.Timer(EXIT_GRACE, _exit_now)
-        deadline.daemon = True
-        deadline.start()
+        _say(
+            f"dashboards.sessions: SIGTERM, stopping {counts()['playing']} Play loops; "
+            f"the process ends within {EXIT_GRACE} s"
+        )
         if callable(before):
             before(signum, frame)
         else:  # no server handler: the default action, ending the process
