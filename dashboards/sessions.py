@@ -42,7 +42,7 @@ logger = logging.getLogger(__name__)
 
 RELEASE_AFTER = "2m"  # a session with no open page is closed this long after its browser went
 CULL_ENV = "SOLARA_KERNEL_CULL_TIMEOUT"  # Solara's own setting; when set, it wins
-EXIT_GRACE = 4  # whole seconds from SIGTERM to exit at the latest (the target is 5)
+EXIT_GRACE = 3  # whole seconds from SIGTERM to exit at the latest (the target is 5)
 TRIM_DELAY = 2.0  # seconds after the last close before memory is trimmed (closes come in waves)
 WAIT_POLL = 0.2  # seconds between checks that a loop waiting for its turn is still wanted
 STATUS_REFRESH = 0.5  # seconds between two looks of the status page
@@ -112,13 +112,14 @@ class Loop:
 
     Attributes:
         kernel: Id of the session's Solara kernel.
-        context: The session's kernel context (its pages and whether it is closed).
+        context: The session's kernel context (its pages and whether it is closed); None
+            outside a server (a page rendered in tests), which has no browser to lose.
         number: Order of registration, unique in the process.
         started: ``time.monotonic()`` when the loop began.
     """
 
     kernel: str
-    context: kernel_context.VirtualKernelContext = field(repr=False)
+    context: kernel_context.VirtualKernelContext | None = field(repr=False)
     number: int
     started: float
 
@@ -128,14 +129,15 @@ class Loop:
         A session that never had a page (rendered on the server alone, as in tests) is not one
         whose browser went.
         """
-        if self.context.closed_event.is_set():
+        if self.context is None or self.context.closed_event.is_set():
             return False
         pages = list(self.context.page_status.values())
         return bool(pages) and kernel_context.PageStatus.CONNECTED not in pages
 
     def attended(self) -> bool:
         """Whether a browser still shows this session and the server is not stopping."""
-        return not (STOPPING.is_set() or self.context.closed_event.is_set() or self.browser_gone())
+        closed = self.context is not None and self.context.closed_event.is_set()
+        return not (STOPPING.is_set() or closed or self.browser_gone())
 
 
 _numbers = itertools.count(1)
@@ -150,12 +152,9 @@ def playing() -> Iterator[Loop]:
 
     Yields:
         The loop's entry; ``attended()`` tells it when to stop.
-
-    Raises:
-        RuntimeError: Called outside a Solara session.
     """
-    context = kernel_context.get_current_context()
-    loop = Loop(context.id, context, next(_numbers), time.monotonic())
+    context = kernel_context.get_current_context() if kernel_context.has_current_context() else None
+    loop = Loop(context.id if context else "", context, next(_numbers), time.monotonic())
     with _loops_guard:
         _loops[loop.number] = loop
     try:

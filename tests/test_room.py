@@ -138,6 +138,13 @@ def test_a_loop_plays_only_while_a_page_of_its_session_is_connected(context, gon
     assert loop.attended() is attended
 
 
+def test_a_loop_outside_a_server_has_no_browser_to_lose():
+    with sessions.playing() as loop:
+        assert loop.context is None and loop.attended() and not loop.browser_gone()
+        assert sessions.counts()["playing"] >= 1
+    assert loop.number not in sessions._loops
+
+
 def test_a_stopping_server_stops_every_loop():
     loop = sessions.Loop("kernel", _context(PageStatus.CONNECTED), 1, 0.0)
     sessions.STOPPING.set()
