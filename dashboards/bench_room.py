@@ -186,14 +186,15 @@ def compare_room(browser, url: str, proc, status, size: int = ROOM) -> list[str]
     learner = open_sessions(browser, url, 1)[0]
     for page in players:
         page.get_by_role("button", name="Play").click()
-    steps, misses = [], 0
+    steps: list[float] = []
+    misses: list[str] = []  # the weeks shown before and after a Step not seen in time
     start = time.monotonic()
     while time.monotonic() - start < IDLE_SECONDS:
         now = week(learner)
         timed(learner, "Step", "h2", f"Week {now + 1}")
         took, _ = finished(learner)
         if took < 0:
-            misses += 1
+            misses.append(f"week {now} → {week(learner)}")
         else:
             steps.append(took)
         time.sleep(STEP_GAP)
@@ -202,7 +203,7 @@ def compare_room(browser, url: str, proc, status, size: int = ROOM) -> list[str]
         f"- {size - 1} sessions playing at 'normal' speed for {IDLE_SECONDS} s (they reached "
         f"weeks {weeks[0]}–{weeks[-1]}, median {statistics.median(weeks):.0f}); an idle "
         f"learner's Step, click to next week on screen: {spread(steps)}"
-        + (f", {misses} never shown within {LOOK / 1000:.0f} s" if misses else "")
+        + (f", not shown within {LOOK / 1000:.0f} s: {'; '.join(misses)}" if misses else "")
         + f" ({load()})",
     ]
     before = counts(status)
@@ -267,11 +268,17 @@ def play_room(browser, url: str, size: int = ROOM) -> list[str]:
     for page in learners:
         page.locator("h3.play-week").wait_for()
     responses, lags, misses = [], [], 0
+    alone = []  # one learner at a time, the others waiting: the cost of a week without a crowd
+    for page in learners[:PLAY_ROUNDS]:
+        timed(page, "Work this week", "h3.play-week", f"Week 2 of {play.WEEKS_PER_REGIME}")
+        alone.append(finished(page)[0])
     for number in range(1, PLAY_ROUNDS + 1):
         expected = f"Week {number + 1} of {play.WEEKS_PER_REGIME}"
-        for page in learners:
+        # the first few played their first week alone, above
+        pending = learners[PLAY_ROUNDS:] if number == 1 else learners
+        for page in pending:
             timed(page, "Work this week", "h3.play-week", expected)
-        results = [finished(page) for page in learners]
+        results = [finished(page) for page in pending]
         misses += sum(took < 0 for took, _ in results)
         responses += [took for took, _ in results if took >= 0]
         last = max(wall for took, wall in results if took >= 0)
@@ -285,6 +292,8 @@ def play_room(browser, url: str, size: int = ROOM) -> list[str]:
     for page in [*learners, watcher]:
         page.context.close()
     return [
+        f"- one learner in Play a worker at a time ({size - 1} others waiting): week on screen "
+        f"after {spread(alone)} ({load()})",
         f"- {size} learners in Play a worker pressing 'Work this week' together, {PLAY_ROUNDS} "
         f"rounds: each learner's week on screen after {spread(responses)}"
         + (f", {misses} never shown" if misses else "")

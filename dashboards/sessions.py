@@ -42,7 +42,7 @@ logger = logging.getLogger(__name__)
 
 RELEASE_AFTER = "2m"  # a session with no open page is closed this long after its browser went
 CULL_ENV = "SOLARA_KERNEL_CULL_TIMEOUT"  # Solara's own setting; when set, it wins
-EXIT_GRACE = 3  # whole seconds from SIGTERM to exit at the latest (the target is 5)
+EXIT_GRACE = 2  # whole seconds from SIGTERM to exit at the latest (the target is 5)
 TRIM_DELAY = 2.0  # seconds after the last close before memory is trimmed (closes come in waves)
 WAIT_POLL = 0.2  # seconds between checks that a loop waiting for its turn is still wanted
 STATUS_REFRESH = 0.5  # seconds between two looks of the status page
