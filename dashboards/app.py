@@ -19,7 +19,7 @@ import solara.lab
 import solara.server.settings
 from markdown_it import MarkdownIt
 
-from dashboards import odd, presenter, room
+from dashboards import odd, presenter, room, sessions
 from dashboards.charts import (
     GAINED,
     INDICATOR_REALLY,
@@ -52,6 +52,7 @@ HERE = Path(__file__).resolve().parent
 SPEEDS = {"slow": 1.0, "normal": 0.3, "fast": 0.05}  # seconds between weeks
 CATCH_UP = 8  # most weeks stepped between two frames when the server is busy
 FRAME_WAIT = 10.0  # seconds a playing session waits for its last frame before going on
+TURN_WAIT = 1.0  # most seconds a loop keeps its turn waiting for its frame (others queue)
 PAUSE_POLL = 0.05  # most seconds Play sleeps between checks that it is still wanted
 UNDO_DEPTH = 20  # changes a session can undo, one at a time
 REPLACE_TAB = 3  # position of "Give up and Replace": its runs wait until it is opened
@@ -263,34 +264,53 @@ def Page():
 
     def play_loop():
         # Weeks fall due at the chosen speed; a frame is requested only once the last one has
-        # been drawn, and the weeks that fell due meanwhile are stepped together. On a busy
-        # server every session keeps its pace with fewer frames, and none queues up work.
+        # been drawn, and the weeks that fell due meanwhile are stepped together. Loops step and
+        # draw in turns (dashboards.sessions), so on a busy server every session keeps its pace
+        # with fewer frames, and a learner's own Step never queues behind thirty redraws.
         if not playing.value:
             return
         # Play toggled quickly can leave an older loop running; claiming makes it stop.
         generation = twin.claim()
+        with sessions.playing() as loop:
 
-        def wanted() -> bool:
-            # is_current turns False when a newer run starts or the session closes, so no loop
-            # outlives its page.
-            return playing.value and twin.generation == generation and task.is_current()
+            def wanted() -> bool:
+                # is_current turns False when a newer run starts or the session closes;
+                # attended when the browser has gone or the server stops: no loop outlives
+                # its page.
+                return (
+                    playing.value
+                    and twin.generation == generation
+                    and task.is_current()
+                    and loop.attended()
+                )
 
-        due, last = 0.0, time.perf_counter()
-        while wanted():
-            now = time.perf_counter()
-            due += (now - last) / SPEEDS[speed.value]
-            last = now
-            if due < 1:
-                time.sleep(min(SPEEDS[speed.value] * (1 - due), PAUSE_POLL))
-                continue
-            weeks = min(int(due), CATCH_UP)
-            due -= int(due)
-            if not twin.step(weeks, generation):
-                return
-            redraw()
-            deadline = time.monotonic() + FRAME_WAIT
-            while twin.shown < tick.value and wanted() and time.monotonic() < deadline:
-                time.sleep(0.01)
+            def drawn(wait: float) -> None:
+                deadline = time.monotonic() + wait
+                while twin.shown < tick.value and wanted() and time.monotonic() < deadline:
+                    time.sleep(0.01)
+
+            due, last = 0.0, time.perf_counter()
+            while wanted():
+                now = time.perf_counter()
+                due += (now - last) / SPEEDS[speed.value]
+                last = now
+                if due < 1:
+                    time.sleep(min(SPEEDS[speed.value] * (1 - due), PAUSE_POLL))
+                    continue
+                with sessions.TURNS.turn(wanted) as mine:
+                    if not mine:
+                        break
+                    weeks = min(int(due), CATCH_UP)
+                    due -= int(due)
+                    if not twin.step(weeks, generation):
+                        return
+                    redraw()
+                    drawn(TURN_WAIT)
+                drawn(FRAME_WAIT)
+            if task.is_current() and loop.browser_gone():
+                # The browser has gone: a reconnecting page shows Play, not a Pause for a loop
+                # that no longer runs.
+                playing.value = False
 
     task = solara.lab.use_task(play_loop, dependencies=[playing.value], prefer_threaded=True)
 
@@ -425,7 +445,10 @@ def Page():
 
 
 # The trainer's page at /room (Solara reads ``routes`` by name); the root's layout hides route tabs.
+# /sessions counts the server's sessions (dashboards.sessions).
 routes = [
     solara.Route("/", component=Page, layout=room.Layout),
     solara.Route("room", component=room.Room),
+    solara.Route("sessions", component=sessions.Status),
 ]
+sessions.setup()

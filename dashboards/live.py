@@ -1,9 +1,13 @@
 """Fast redraws for Play: one figure per session, static parts drawn once, data blitted.
 
-Redrawing nine matplotlib panels from scratch takes about a second; a live dashboard needs a
-frame in well under 100 ms. Axes limits are fixed (the week axis grows by a year at a time), so
-the background (axes, ticks, titles, legends) is rendered once and each frame restores it, draws
-only the lines, and encodes a JPEG (a tenth of the cost of a PNG; downloads stay PNG).
+Redrawing the Compare panels from scratch takes a tenth of a second or more; a live dashboard
+needs a frame in a few milliseconds, and thirty sessions in one server must not all redraw at
+once. The background (axes, ticks, titles, legends) is rendered once and each frame restores it,
+draws only the lines, and encodes a JPEG (a tenth of the cost of a PNG; downloads stay PNG).
+When an axis must grow (the week axis, a year at a time; a y range outgrown), only that panel's
+part of the background is redrawn, one panel a frame, and the week axis grows ``GROW_AHEAD``
+weeks before the data reach its end, so no frame ever redraws the whole figure for it. Only
+the objects API is used (``Figure``, not pyplot), so sessions share no plotting state.
 """
 
 from __future__ import annotations
@@ -12,8 +16,10 @@ import io
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 from PIL import Image
 
@@ -31,6 +37,10 @@ from sim.kernels import rank_within
 from sim.plots import STYLES, colour
 
 HORIZON = 52  # the week axis grows a year at a time
+# Weeks before its end that the week axis grows: more than the panels, which are redrawn one a
+# frame, so every panel has its new axis before the lines reach the old end.
+GROW_AHEAD = 13
+PAD = 2  # pixels cleared around a panel's drawn extent when it is redrawn alone
 # Fixed y ranges (grown when outgrown); the gaming panel leaves headroom for its legend.
 LIMITS = {"complex_contact_ratio": (0, 4), "turnover": (0, 30), "misreport_rate": (0, 1.6)}
 
@@ -44,16 +54,49 @@ def _encode(canvas: FigureCanvasAgg) -> bytes:
 
 
 class Blitter:
-    """A figure whose background is cached and whose animated artists are redrawn per frame."""
+    """A figure whose background is cached and whose animated artists are redrawn per frame.
+
+    Attributes:
+        full_draws: Times the whole background was drawn (once, unless ``invalidate`` is called).
+        panel_draws: Times one panel's part of the background was redrawn (``redraw_panel``).
+    """
 
     def __init__(self, fig: Figure) -> None:
         self.fig = fig
         self.canvas = FigureCanvasAgg(fig)
         self.background = None
+        self.stale: list[Axes] = []  # panels whose background is redrawn in coming frames
+        self.full_draws = 0
+        self.panel_draws = 0
 
     def invalidate(self) -> None:
-        """The static parts changed (limits, titles): draw them again next frame."""
+        """The static parts changed (titles, markers on every panel): draw them all next frame."""
         self.background = None
+
+    def redraw_panel(self, ax: Axes) -> None:
+        """One panel's static parts changed (its limits): redraw that panel alone, soon."""
+        if ax not in self.stale:
+            self.stale.append(ax)
+
+    def _redraw_stale_panel(self) -> None:
+        # One panel a frame keeps every frame cheap; the panel's drawn extent (ticks, labels,
+        # title) is painted over in the figure's colour and the panel drawn again on top.
+        ax = self.stale.pop(0)
+        renderer = self.canvas.get_renderer()
+        extent = ax.get_tightbbox(renderer).padded(PAD)
+        blank = Rectangle(
+            (extent.x0, extent.y0),
+            extent.width,
+            extent.height,
+            transform=None,  # display pixels, like the extent
+            facecolor=self.fig.get_facecolor(),
+            edgecolor="none",
+        )
+        blank.set_figure(self.fig)
+        blank.draw(renderer)
+        ax.draw(renderer)  # animated artists (the lines) are left out, as in a full draw
+        self.background = self.canvas.copy_from_bbox(self.fig.bbox)
+        self.panel_draws += 1
 
     def frame(self, artists) -> bytes:
         """Draw the animated artists over the cached background and return a JPEG."""
@@ -62,9 +105,13 @@ class Blitter:
                 a.set_visible(False)
             self.canvas.draw()
             self.background = self.canvas.copy_from_bbox(self.fig.bbox)
+            self.full_draws += 1
+            self.stale.clear()  # just drawn whole
             for a in artists:
                 a.set_visible(True)
         self.canvas.restore_region(self.background)
+        if self.stale:
+            self._redraw_stale_panel()
         renderer = self.canvas.get_renderer()
         for a in artists:
             a.draw(renderer)
@@ -141,11 +188,11 @@ class LiveCharts:
 
     def _fit(self, frames: dict[str, pd.DataFrame]) -> None:
         week = max((len(df) for df in frames.values()), default=0)
-        if week > self.horizon:
-            self.horizon = HORIZON * (week // HORIZON + 1)
+        if week + GROW_AHEAD > self.horizon:
+            self.horizon = HORIZON * ((week + GROW_AHEAD) // HORIZON + 1)
             for ax in self.axes:
                 ax.set_xlim(0, self.horizon)
-            self.blit.invalidate()
+                self.blit.redraw_panel(ax)
         for ax, (_title, cols, _labels) in zip(self.panel_axes, self.panels, strict=True):
             if cols[0] in self.limits:
                 top = max(
@@ -154,7 +201,7 @@ class LiveCharts:
                 if np.isfinite(top) and top > self.limits[cols[0]][1]:
                     self.limits[cols[0]] = (0, 1.5 * top)
                     ax.set_ylim(*self.limits[cols[0]])
-                    self.blit.invalidate()
+                    self.blit.redraw_panel(ax)
 
     def _mark(self, events: list[tuple[int, str]]) -> None:
         # Moves are rare: their markers join the cached background, redrawn only when they change.

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import os
 import sqlite3
+import threading
 import uuid
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -98,11 +99,17 @@ SCHEMA = (
 )
 
 
+# Every session of a server writes through this lock, one row at a time: SQLite would make
+# writers that find the file locked sleep and retry, and thirty learners pressing "Work this
+# week" together then waited seconds for one another.
+_writing = threading.Lock()
+
+
 def log_week(row: PlayedWeek, path: Path | None = None) -> None:
     """Append one played week to the log (one transaction: the row is written whole or not)."""
     path = path or db_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    with sqlite3.connect(path, timeout=10) as db:  # the room writes from many sessions at once
+    with _writing, sqlite3.connect(path, timeout=10) as db:  # timeout: other servers' writes
         db.execute(SCHEMA)
         placeholders = ", ".join("?" * len(COLUMNS))
         db.execute(f"INSERT INTO {TABLE} VALUES ({placeholders})", tuple(asdict(row).values()))
