@@ -351,8 +351,9 @@ DEFAULTS = ModelParams()
 # returned table, and about 0.4 kB per worker row all told.
 WEEK_ROW_BYTES = 1_400
 WORKER_ROW_BYTES = 400
-# What the rows of one run may take: leaves room for the model itself (0.3 GB at the largest
-# sizes) on an 8 GB laptop.
+# What the rows of one run may take: leaves room for the model itself on an 8 GB laptop (peak
+# RSS 0.8 GB with one service of 1,000,000 citizens, 1.1 GB with three; each counterfactual run
+# for payment by results is one model more: docs/performance.md, "City scale").
 ROWS_MEMORY_BYTES = 2 * 1024**3
 # Two years of weeks: long enough for targets to ratchet and workers to learn what pays.
 DEFAULT_STEPS = 104
