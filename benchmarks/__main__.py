@@ -5,7 +5,8 @@
   proportion), against Mesa's bundled BoltzmannWealth example in the same process;
 - peak memory of one run at each size (each in a fresh process);
 - sweep throughput with 1 and 2 worker processes and a Dask LocalCluster;
-- dashboard step + redraw at the default size, and the memory of one dashboard session.
+- dashboard step + redraw at the default size, and the memory of one dashboard session;
+- with ``--city``, a city of 1,000,000 citizens (benchmarks.city; several minutes).
 
 Targets are checked here as ratios measured in this run, and printed; nothing is a timed test.
 """
@@ -105,6 +106,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sweep-runs", type=int, default=600)
     parser.add_argument("--json", help="also write the figures to this JSON file")
     parser.add_argument("--skip-sweeps", action="store_true")
+    parser.add_argument(
+        "--city",
+        action="store_true",
+        help="also run the city-scale benchmark (benchmarks.city: 1,000,000 citizens, minutes)",
+    )
     args = parser.parse_args(argv)
     figures: dict = {"python": sys.version.split()[0]}
 
@@ -176,6 +182,11 @@ def main(argv: list[str] | None = None) -> int:
         f"\n(this process's peak RSS: "
         f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB)"
     )
+    if args.city:
+        from benchmarks import city
+
+        print()
+        city.main([])
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=1))
     return 0

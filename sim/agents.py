@@ -4,7 +4,9 @@ Citizens and workers are Mesa agents whose state lives in NumPy population table
 agent: sim.citizens.Citizens, sim.workers.Workers), so a week of 100,000 citizens is a handful of
 vectorised operations, written once for the whole population as a description of what every
 person of that kind does. The agent objects here read and write their own rows, for inspection,
-dashboards and Mesa's tools. Managers are few and act team by team (sim.managers.Manager).
+dashboards and Mesa's tools. Managers are Mesa agents too (sim.managers.Manager), each reading
+its team's row of the teams table (sim.managers.Teams), where what managers do is written once for
+every team.
 """
 
 from __future__ import annotations

@@ -1,11 +1,14 @@
 """Numerical kernels the agents' weekly behaviour is written with.
 
-Pure functions and one small class over NumPy arrays: a logistic choice, the effort allocation of
-a worker under a time budget (the multitask agent's best response), and ranking within fixed
-groups such as caseloads and teams. Nothing here knows about citizens, workers or regimes.
+Pure functions and small classes over NumPy arrays: a logistic choice, the effort allocation of
+a worker under a time budget (the multitask agent's best response), ranking within fixed groups
+such as caseloads, and fixed groups such as teams laid out for exact per-group arithmetic.
+Nothing here knows about citizens, workers or regimes.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -111,3 +114,65 @@ class Grouping:
         out = np.empty(len(key), dtype=np.int64)
         out[self.items] = ranks[self.filled]
         return out
+
+
+class Blocks:
+    """Groups that never change, laid out as matrices of equal-sized groups, for exact arithmetic.
+
+    Each block holds every group of one size, one row per group with its items in index order.
+    NumPy reduces a matrix along its rows as it reduces each row alone (the same order of
+    summation, the same sort), so a mean, rank or arg-maximum per row equals what a loop over the
+    groups computes, to the bit; a loop over groups becomes one step per block (usually one or
+    two sizes).
+
+    Attributes:
+        order: The items sorted by group, each group's items in index order (the loop's order).
+        starts: Where each group begins in ``order``.
+        sizes: How many items each group holds.
+        blocks: One ``Block`` per size of group.
+    """
+
+    order: IntArray
+    starts: IntArray
+    sizes: IntArray
+    blocks: list[Block]
+
+    def __init__(self, groups: IntArray) -> None:
+        self.order = np.argsort(groups, kind="stable")
+        self.sizes = np.bincount(groups)
+        self.starts = np.r_[0, np.cumsum(self.sizes)[:-1]]
+        self.blocks = []
+        for size in np.unique(self.sizes[self.sizes > 0]):
+            chosen = np.flatnonzero(self.sizes == size)
+            place = self.starts[chosen][:, None] + np.arange(size)
+            self.blocks.append(Block(chosen, self.order[place], place))
+
+    def members(self, group: int) -> IntArray:
+        """The items of one group, in index order."""
+        start = self.starts[group]
+        out: IntArray = self.order[start : start + self.sizes[group]]
+        return out
+
+    def paired_uniforms(self, rng: np.random.Generator) -> tuple[FloatArray, FloatArray]:
+        """Two uniform draws per item, as a loop drawing two arrays per group, group after group.
+
+        Doubles from one Generator come one after another whatever the sizes asked for, so one
+        call gives the loop's draws; each is returned at its item's place in ``order``.
+        """
+        drawn = rng.random(2 * len(self.order))
+        group = np.repeat(np.arange(len(self.sizes)), self.sizes)
+        place = np.arange(len(self.order)) + self.starts[group]
+        return drawn[place], drawn[place + self.sizes[group]]
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """Every group of one size: ``items[i]`` are the items of group ``groups[i]``.
+
+    ``place`` gives each item's place in the ``Blocks.order`` the block was cut from, to read
+    values laid out in that order (draws made group after group).
+    """
+
+    groups: IntArray
+    items: IntArray
+    place: IntArray

@@ -153,8 +153,10 @@ class AccountabilityModel(mesa.Model):
             first = self.services[0].citizens
             first.open = owned[0][first.main_domain]
             first.contacts &= first.open
-        citizens = chosen.n_citizens
-        Citizen.create_agents(self, citizens, row=list(range(citizens)))
+        # One by one: Mesa's create_agents would also gather them in an AgentSet, unused here,
+        # which at a city's size costs as much again.
+        for row in range(chosen.n_citizens):
+            Citizen(self, row)
         self.commissioner = Commissioner(self)
         self.worker_rows = worker_rows
         self.service_rows = service_rows
@@ -190,6 +192,7 @@ class AccountabilityModel(mesa.Model):
         if workers.specialist.any():
             workers.domain = service.citizens.triage(workers.specialist, streams.staff)
         workers.settle_caseloads()
+        service.teams.lay_out(workers.team, service.citizens.worker)
         service.managers = [Manager(service, team) for team in range(params.n_managers)]
 
     # The single service's parts, as the model's own (the first service's in a whole system).
@@ -294,8 +297,7 @@ class AccountabilityModel(mesa.Model):
 
     def account(self, service: Service) -> None:
         """A service's managers' week: time, quits, the review when due, leaders who leave."""
-        for manager in service.managers:
-            manager.account_time()
+        service.teams.account_time(service)
         leavers = list(service.workers.live_week(service.streams.staff))
         service.workers.quits += len(leavers)
         if self.week % self.params.review_period == 0:
@@ -312,10 +314,8 @@ class AccountabilityModel(mesa.Model):
             for row in metrics.worker_rows(service):
                 self.datacollector.add_table_row("workers", row)
         service.last_review = metrics.review_stats(service)
-        dismissed: list[int] = []
-        for manager in service.managers:
-            dismissed += manager.review(reviews)
-            manager.chase_nonengagement()
+        dismissed = service.teams.review(service, reviews)
+        service.teams.chase_nonengagement(service)
         workers.adapt(reviews)
         workers.dismissals += len(set(dismissed) - set(leavers))  # no one leaves twice
         workers.reset_period()

@@ -61,7 +61,7 @@ class Param:
             return "one of " + ", ".join(self.choices)
         kind = "a whole number" if self.kind is int else "a number"
         low, high = self.bounds()
-        return f"{kind} from {low:g} to {high:g}"
+        return f"{kind} from {_shown(low)} to {_shown(high)}"
 
     def bounds(self) -> tuple[float, float]:
         """Smallest and largest allowed value of a number parameter."""
@@ -89,12 +89,23 @@ class Param:
         number = float(value)
         low, high = self.bounds()
         if math.isnan(number) or not low <= number <= high:
-            raise ParamError(f"{self.name}={number:g} is out of range: use {self.allowed()}")
+            raise ParamError(f"{self.name}={_shown(number)} is out of range: use {self.allowed()}")
         if self.kind is int:
             if number != int(number):
                 raise ParamError(f"{self.name}={number:g} is not whole: use {self.allowed()}")
             return int(number)
         return number
+
+
+def _shown(number: float) -> str:
+    """A number as a message shows it.
+
+    Whole numbers in full up to a billion (a city's 1000000, not 1e+06); others as ``:g`` shows
+    them, short however many digits were typed.
+    """
+    if number.is_integer() and abs(number) < 1e9:
+        return str(int(number))
+    return f"{number:g}"
 
 
 def _declare(
@@ -135,13 +146,13 @@ class ModelParams:
 
     # fmt: off
     # --- sizes -------------------------------------------------------------------------------------
-    n_citizens: int = _declare(600, 1, 200000, unit='people', label='Citizens', group='sizes',
+    n_citizens: int = _declare(600, 1, 1000000, unit='people', label='Citizens', group='sizes',
         meaning='Citizens the service works with.',
         source='Default size: a small locality service, fast enough for a live demo.')
-    n_workers: int = _declare(30, 1, 20000, unit='people', label='Workers', group='sizes',
+    n_workers: int = _declare(30, 1, 50000, unit='people', label='Workers', group='sizes',
         meaning='Frontline workers; caseloads are shared out evenly.',
         source='20 citizens a worker, a typical case-managed caseload.')
-    n_managers: int = _declare(3, 1, 2000, unit='people', label='Managers', group='sizes',
+    n_managers: int = _declare(3, 1, 5000, unit='people', label='Managers', group='sizes',
         meaning='Managers; each runs one team of workers.',
         source='Teams of ten.')
     # --- regime ------------------------------------------------------------------------------------
@@ -340,8 +351,9 @@ DEFAULTS = ModelParams()
 # returned table, and about 0.4 kB per worker row all told.
 WEEK_ROW_BYTES = 1_400
 WORKER_ROW_BYTES = 400
-# What the rows of one run may take: leaves room for the model itself (0.3 GB at the largest
-# sizes) on an 8 GB laptop.
+# What the rows of one run may take: leaves room for the model itself on an 8 GB laptop (peak
+# RSS 0.8 GB with one service of 1,000,000 citizens, 1.1 GB with three; each counterfactual run
+# for payment by results is one model more: docs/performance.md, "City scale").
 ROWS_MEMORY_BYTES = 2 * 1024**3
 # Two years of weeks: long enough for targets to ratchet and workers to learn what pays.
 DEFAULT_STEPS = 104

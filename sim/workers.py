@@ -226,7 +226,8 @@ class Workers:
         self.belief[rows, 1] = rng.uniform(0.2, 1.0, count)
         self.belief[rows, 2] = rng.uniform(0.0, 0.8, count)
         if model.week and model.levers.has_target:
-            self.target[rows] = [np.mean(self.target[self.team == t]) for t in self.team[rows]]
+            members = model.teams.posts.members
+            self.target[rows] = [np.mean(self.target[members(t)]) for t in self.team[rows]]
         else:
             self.target[rows] = params.initial_target
         for row in rows:
@@ -237,7 +238,8 @@ class Workers:
             self.agent[row] = Worker(model, int(row))
         if novice:  # citizens lose the relationship they had with the worker who left
             citizens = model.citizens
-            leaving = np.isin(citizens.worker, rows)
+            held = citizens.caseloads.table[rows]  # the caseloads of these posts, padded
+            leaving = held[held >= 0]
             citizens.trust[leaving] *= NOVICE_TRUST
             citizens.understood[leaving] = 0.0
             self.joined[rows] = True
@@ -538,14 +540,22 @@ class Workers:
         params = self.model.params
         reinforcement, imitation = params.reinforcement, params.imitation
         used = self.used / np.maximum(self.weeks, 1)[:, None]
-        for team in np.unique(self.team):
-            mates = np.flatnonzero(self.team == team)
+        # One uniform per worker, team after team, as a loop over the teams would draw them.
+        teams = self.model.teams.posts
+        chance = np.empty(len(self.skill))
+        chance[teams.order] = rng.random(len(self.skill))
+        for block in teams.blocks:  # every team of one size at once (sim.kernels.Blocks)
+            mates = block.items
             reward = self.reward[mates]
-            deviation = used[mates] - used[mates].mean(axis=0)
-            self.belief[mates] += reinforcement * deviation * (reward - reward.mean())[:, None]
-            best = mates[np.argmax(reward)]
-            copy = (rng.random(len(mates)) < imitation) & (reward.max() > reward.min())
-            self.belief[mates[copy]] += 0.5 * (self.belief[best] - self.belief[mates[copy]])
+            deviation = used[mates] - used[mates].mean(axis=1, keepdims=True)
+            spread = reward - reward.mean(axis=1, keepdims=True)
+            self.belief[mates] += reinforcement * deviation * spread[:, :, None]
+            best = mates[np.arange(len(mates)), np.argmax(reward, axis=1)]
+            copy = chance[mates] < imitation
+            copy &= (reward.max(axis=1) > reward.min(axis=1))[:, None]
+            copier = mates[copy]
+            example = np.broadcast_to(best[:, None], mates.shape)[copy]
+            self.belief[copier] += 0.5 * (self.belief[example] - self.belief[copier])
         guilt = np.array([HARM[t] for t in TACTICS])
         self.belief -= 0.1 * reinforcement * self.motivation[:, None] * guilt * used
         self.belief[:, 2] -= CAUGHT_LEARNING * self.caught

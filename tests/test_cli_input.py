@@ -110,9 +110,17 @@ def test_the_bounds_hold_what_one_run_keeps_in_memory():
 
 def test_the_size_parameters_are_bounded():
     for name in ("n_citizens", "n_workers", "n_managers"):
-        assert PARAMS[name].high is not None and PARAMS[name].high <= 200_000
+        assert PARAMS[name].high is not None and PARAMS[name].high <= 1_000_000
         with pytest.raises(ParamError, match=f"{name}=1e\\+12 is out of range"):
             validate({name: 10**12})
+
+
+def test_a_city_is_allowed_and_one_citizen_more_is_one_line_and_exit_2(capsys):
+    """A city of a million citizens, with the default caseload and teams, is accepted."""
+    city = validate({"n_citizens": 1_000_000, "n_workers": 50_000, "n_managers": 5_000})
+    assert city["n_citizens"] == 1_000_000
+    line = refused(capsys, "run", "--steps", "1", "--set", "n_citizens=1000001")
+    assert "n_citizens=1000001 is out of range: use a whole number from 1 to 1000000" in line
 
 
 def test_worker_rows_that_cannot_fit_in_memory_are_refused(capsys, tmp_path):

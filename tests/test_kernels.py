@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy.optimize import minimize
 
-from sim.kernels import Grouping, rank_within, waterfill
+from sim.kernels import Blocks, Grouping, rank_within, waterfill
 
 
 def _objective(e, r, c):
@@ -68,3 +68,29 @@ def test_positions_in_an_order_are_the_ranks(k, n, seed):
     groups, key = rng.integers(0, k, n), rng.random(n)
     grouping = Grouping(groups)
     np.testing.assert_array_equal(grouping.positions(grouping.order(key)), rank_within(groups, key))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 6), min_size=1, max_size=80), st.integers(0, 2**32 - 1))
+def test_blocks_compute_per_group_what_a_loop_over_the_groups_computes(groups, seed):
+    """Means, ranks and arg-maxima by block equal a loop's, to the bit; so do the draws."""
+    groups = np.unique(groups, return_inverse=True)[1]  # every group holds an item
+    values = np.random.default_rng(seed).lognormal(0, 2, len(groups))
+    blocks = Blocks(groups)
+    looped = [np.flatnonzero(groups == group) for group in range(groups.max() + 1)]
+    means, ranks, best = np.empty(len(looped)), np.empty(len(groups)), np.empty(len(looped))
+    for block in blocks.blocks:
+        means[block.groups] = values[block.items].mean(axis=1)
+        ranks[block.items] = np.argsort(np.argsort(-values[block.items], axis=1), axis=1)
+        best[block.groups] = block.items[np.arange(len(block.items)), values[block.items].argmax(1)]
+    for group, members in enumerate(looped):
+        assert np.array_equal(blocks.members(group), members)
+        assert means[group] == values[members].mean()  # exact: the same order of summation
+        assert np.array_equal(ranks[members], np.argsort(np.argsort(-values[members])))
+        assert best[group] == members[np.argmax(values[members])]
+    rng, loop_rng = np.random.default_rng(seed), np.random.default_rng(seed)
+    ties, luck = blocks.paired_uniforms(rng)
+    for members in looped:
+        first, second = loop_rng.random(len(members)), loop_rng.random(len(members))
+        assert np.array_equal(ties[np.isin(blocks.order, members)], first)
+        assert np.array_equal(luck[np.isin(blocks.order, members)], second)
