@@ -26,6 +26,7 @@ import numpy as np
 from sim.arrays import BoolArray, FloatArray, IntArray
 from sim.citizens import DOMAINS, VALUES_BEFORE
 from sim.measures import Measure, measure
+from sim.regimes import PRESETS
 
 if TYPE_CHECKING:
     from sim.citizens import Citizens
@@ -90,7 +91,7 @@ class Service:
         self.scope = scope
         self.streams = streams
         self.params = system.params
-        self.regime = system.regime_preset
+        self.regime = PRESETS[system.params.service_regime(index)]
         self.levers = self.regime.levers(self.params)
         self.measure = measure(self.params, VALUES_BEFORE)  # until a contract says otherwise
         self.contract_stake = 0.0
