@@ -8,7 +8,9 @@ and hierarchy and grows slowly with trust; a session with little candour takes t
 teaches little (learning theatre), and copies whoever looks best, which can spread bad practice.
 ``commitment`` is how far the manager practises the regime's learning levers: a manager who
 leaves is replaced by one who, under pressure from above, passes it down unless learning has
-taken root in the team.
+taken root in the team. Where the services' managers meet as a system (sim.services), the
+meetings take part of the manager's week, and of the support they could give, and teach what
+the system's figures and hand-offs show, as far as the figures are honest and the team candid.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ FEEDBACK_RATE = 0.05  # know-how gained per review from a clear look at true out
 CLARITY_HALF = 3.0  # cases reviewed for half-clear feedback, at outcome noise 0.1
 FIGURE_RATE = 0.03  # know-how gained per review from honest figures that fit the purpose
 SUPPORT_RELIEF = 0.3  # share of stress lifted by a manager's support at each review
+SHARED_RATE = 0.05  # know-how gained per review from the system's meetings, fully reviewed
 
 # Candour: where it settles, and how fast it gets there
 CANDOUR_START = 0.5
@@ -89,17 +92,24 @@ class Manager(mesa.Agent):
         audited = levers.audit_rate * model.citizens.recorded[self.caseload].sum()
         params, size = model.params, len(self.members)
         per_review = size * (
-            REVIEW_TIME * levers.has_target + SUPPORT_TIME * levers.support * self.commitment
+            REVIEW_TIME * levers.has_target + SUPPORT_TIME * self.support * self.commitment
         )
         session = levers.learning_time * self.commitment * params.time_budget
+        meetings = model.stewardship * params.time_budget
         model.teams.manager_time[self.team] = (
-            per_review / params.review_period + session + AUDIT_TIME * audited
+            per_review / params.review_period + session + AUDIT_TIME * audited + meetings
         )
+
+    @property
+    def support(self) -> float:
+        """The support the regime asks of the manager, less what the system's meetings take."""
+        return float(self.model.levers.support * (1 - self.model.stewardship))
 
     def review(self, rng: np.random.Generator) -> list[int]:
         """The review at the end of a period; returns the rows of workers dismissed."""
         dismissed = self.hold_to_targets(rng) if self.model.levers.has_target else []
         self.learn_together(rng)
+        self.learn_across()
         self.settle_culture()
         return dismissed
 
@@ -171,15 +181,30 @@ class Manager(mesa.Agent):
         np.clip(workers.skill, 0, 1, out=workers.skill)
         if levers.support > 0:
             workers.stress[rows] -= (
-                SUPPORT_RELIEF * levers.support * commitment * workers.stress[rows]
+                SUPPORT_RELIEF * self.support * commitment * workers.stress[rows]
             )
+
+    def learn_across(self) -> None:
+        """What the system's meetings teach: the services' figures and hand-offs, read together.
+
+        As far as the team's hand-offs were reviewed with candour (``Service.joint_review``),
+        and the figures of the services under the contract are honest and fit what matters.
+        """
+        model, workers, rows = self.model, self.model.workers, self.members
+        joint = float(model.joint_review()[self.team])
+        if joint <= 0:
+            return
+        honesty = float(np.mean([peer.workers.honesty.mean() for peer in model.peers]))
+        fit = model.measure.alignment * model.measure.fit(model.values)
+        gain = SHARED_RATE * joint * honesty * fit
+        workers.knowledge[rows] += gain * (1 - workers.knowledge[rows])
 
     def settle_culture(self) -> None:
         """Candour moves towards what trust and fear allow; a new manager learns the team's ways."""
         model, levers, workers = self.model, self.model.levers, self.model.workers
         teams, rows = model.teams, self.members
         trust = (1 - workers.stress[rows].mean()) * (
-            CANDOUR_TRUST + CANDOUR_SUPPORT * levers.support * self.commitment
+            CANDOUR_TRUST + CANDOUR_SUPPORT * self.support * self.commitment
         )
         fear = (
             CANDOUR_STAKE * workers.stake[rows].mean()
