@@ -8,7 +8,9 @@ and hierarchy and grows slowly with trust; a session with little candour takes t
 teaches little (learning theatre), and copies whoever looks best, which can spread bad practice.
 ``commitment`` is how far the manager practises the regime's learning levers: a manager who
 leaves is replaced by one who, under pressure from above, passes it down unless learning has
-taken root in the team.
+taken root in the team. Where the services' managers meet as a system (sim.services), the
+meetings take part of the manager's week, and of the support they could give, and teach what
+the system's figures and hand-offs show, as far as the figures are honest and the team candid.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ FEEDBACK_RATE = 0.05  # know-how gained per review from a clear look at true out
 CLARITY_HALF = 3.0  # cases reviewed for half-clear feedback, at outcome noise 0.1
 FIGURE_RATE = 0.03  # know-how gained per review from honest figures that fit the purpose
 SUPPORT_RELIEF = 0.3  # share of stress lifted by a manager's support at each review
+SHARED_RATE = 0.05  # know-how gained per review from the system's meetings, fully reviewed
 
 # Candour: where it settles, and how fast it gets there
 CANDOUR_START = 0.5
@@ -49,6 +52,11 @@ ROOTING = 0.1  # per review: any manager's practice takes root as far as the tea
 REVIEW_TIME = 0.02  # per worker per review: ranking, target setting, one-to-ones on figures
 AUDIT_TIME = 0.01  # per record audited
 SUPPORT_TIME = 0.02  # per worker per review, at full support
+
+
+def support(service: Service) -> float:
+    """The support the regime asks of managers, less what the system's meetings take."""
+    return float(service.levers.support * (1 - service.stewardship))
 
 
 class Teams:
@@ -101,10 +109,13 @@ class Teams:
         )
         audited = levers.audit_rate * records
         per_review = self.posts.sizes * (
-            REVIEW_TIME * levers.has_target + SUPPORT_TIME * levers.support * self.commitment
+            REVIEW_TIME * levers.has_target + SUPPORT_TIME * support(service) * self.commitment
         )
         session = levers.learning_time * self.commitment * params.time_budget
-        self.manager_time[:] = per_review / params.review_period + session + AUDIT_TIME * audited
+        meetings = service.stewardship * params.time_budget
+        self.manager_time[:] = (
+            per_review / params.review_period + session + AUDIT_TIME * audited + meetings
+        )
 
     def review(self, service: Service, rng: np.random.Generator) -> list[int]:
         """Every manager's review at the end of a period; returns the rows of workers dismissed.
@@ -131,6 +142,8 @@ class Teams:
                     looks_ties[here], mishearing[here] = rng.random(size), rng.normal(0, 1, size)
         elif levers.has_target:
             ties, luck = self.posts.paired_uniforms(rng)
+        # What the system's meetings read: the contract's figures as they stood at the review.
+        honesty = float(np.mean([peer.workers.honesty.mean() for peer in service.peers]))
         dismissed: list[int] = []
         for block in self.posts.blocks:
             if levers.has_target:
@@ -146,6 +159,7 @@ class Teams:
                     mishearing[block.place[session]],
                 )
             self.learn_from_cases(service, block)
+            self.learn_across(service, block, honesty)
             self.settle_culture(service, block)
         return dismissed
 
@@ -243,8 +257,27 @@ class Teams:
         np.clip(workers.skill, 0, 1, out=workers.skill)
         if levers.support > 0:
             workers.stress[rows] -= (
-                SUPPORT_RELIEF * levers.support * commitment * workers.stress[rows]
+                SUPPORT_RELIEF * support(service) * commitment * workers.stress[rows]
             )
+
+    def learn_across(self, service: Service, block: Block, honesty: float) -> None:
+        """What the system's meetings teach: the services' figures and hand-offs, read together.
+
+        As far as each team's hand-offs were reviewed with candour (``Service.joint_review``),
+        and the figures of the services under the contract are honest and fit what matters.
+
+        Args:
+            service: The service whose teams these are.
+            block: Teams of one size.
+            honesty: The mean honesty of the workers of every service under the contract.
+        """
+        joint = service.joint_review()[block.groups][:, None]
+        if not (joint > 0).any():
+            return
+        workers, rows = service.workers, block.items
+        fit = service.measure.alignment * service.measure.fit(service.values)
+        gain = SHARED_RATE * joint * honesty * fit
+        workers.knowledge[rows] += gain * (1 - workers.knowledge[rows])
 
     def settle_culture(self, service: Service, block: Block) -> None:
         """Candour moves towards what trust and fear allow; a new manager learns the team's ways."""
@@ -252,7 +285,7 @@ class Teams:
         rows, teams = block.items, block.groups
         commitment = self.commitment[teams]
         trust = (1 - workers.stress[rows].mean(axis=1)) * (
-            CANDOUR_TRUST + CANDOUR_SUPPORT * levers.support * commitment
+            CANDOUR_TRUST + CANDOUR_SUPPORT * support(service) * commitment
         )
         fear = (
             CANDOUR_STAKE * workers.stake[rows].mean(axis=1)

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 COLUMNS: dict[str, str] = {
     "step": "Week of the run (1 is the first week).",
-    "regime": "Accountability regime in force this week.",
+    "regime": "Accountability regime in force this week (each service's, separated by commas, "
+    "where the services differ).",
     "target": "Mean target across workers (share of caseload); empty when there are no targets.",
     "measured_performance": "Share of counted citizens with an outcome recorded, as reported "
     "upward (with citizens' own reports, the share of those who answered).",
@@ -147,6 +148,9 @@ def _combined(model: AccountabilityModel, rows: list[dict[str, Any]]) -> dict[st
         elif column not in ("step", "regime") and not all(np.isnan(values)):
             row[column] = float(np.nanmean(values))
     row["gaming_gap"] = row["measured_performance"] - row["true_performance"]
+    regimes = [r["regime"] for r in rows]
+    if len(set(regimes)) > 1:  # each service's own, in order, as service_regimes names them
+        row["regime"] = ",".join(regimes)
     # Contacts from any service; wellbeing, trust and engagement are the people's (first row).
     people = [service.citizens for service in model.services]
     for column in ("mean_wellbeing", "equity_gap", "citizen_trust", "engagement"):

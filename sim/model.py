@@ -218,7 +218,7 @@ class AccountabilityModel(mesa.Model):
 
     @property
     def regime(self) -> Regime:
-        """The accountability regime in force (every service's)."""
+        """The accountability regime in force in the first service (every service's by default)."""
         return self.services[0].regime
 
     @property

@@ -41,6 +41,8 @@ class Param:
         group: Section used to group controls and docs.
         choices: Allowed values for a ``str`` parameter.
         label: Short label for a control.
+        listed: A ``str`` parameter whose value is a comma-separated list of ``choices`` (or
+            empty), not one of them.
     """
 
     name: str
@@ -54,9 +56,12 @@ class Param:
     group: str = "model"
     choices: tuple[str, ...] = ()
     label: str = ""
+    listed: bool = False
 
     def allowed(self) -> str:
         """Describe the allowed values in words, for error messages and docs."""
+        if self.kind is str and self.listed:
+            return "empty, or names separated by commas, each one of " + ", ".join(self.choices)
         if self.kind is str:
             return "one of " + ", ".join(self.choices)
         kind = "a whole number" if self.kind is int else "a number"
@@ -71,6 +76,16 @@ class Param:
 
     def coerce(self, value: Any) -> Any:
         """Return ``value`` converted to this parameter's type, or raise ParamError."""
+        if self.kind is str and self.listed:
+            if not isinstance(value, str):
+                raise ParamError(f"{self.name}={value!r} is not allowed: use {self.allowed()}")
+            names = [name.strip() for name in value.split(",")] if value.strip() else []
+            unknown = [name for name in names if name not in self.choices]
+            if unknown:
+                raise ParamError(
+                    f"{self.name}={value!r}: {unknown[0]!r} is not allowed: use {self.allowed()}"
+                )
+            return ",".join(names)
         if self.kind is str:
             if value not in self.choices:
                 raise ParamError(f"{self.name}={value!r} is not allowed: use {self.allowed()}")
@@ -119,6 +134,7 @@ def _declare(
     group: str,
     label: str,
     choices: tuple[str, ...] = (),
+    listed: bool = False,
 ) -> Any:
     """A ``ModelParams`` field: its default, and the metadata that its ``Param`` is built from."""
     metadata = {
@@ -130,6 +146,7 @@ def _declare(
         "group": group,
         "choices": choices,
         "label": label,
+        "listed": listed,
     }
     return field(default=default, metadata=metadata)
 
@@ -284,6 +301,13 @@ class ModelParams:
     payment_by_results: float = _declare(0.0, 0.0, 1.0, unit='share of contract value', label='Payment by results', group='system',
         meaning="Share of a contract's value paid on the results the services report; it adds to each service's funding stake as far as its own figure moves its own payment.",
         source='0: block contracts. The Work Programme paid most of its value on results (NAO 2014).')
+    service_regimes: str = _declare('', unit='-', label='Regime of each service', group='system',
+        choices=REGIME_NAMES, listed=True,
+        meaning='Regime of each service in a whole system, one name per service separated by commas (e.g. outcomes,learning,learning); empty: every service runs regime.',
+        source="Each service is its own organisation with its own accountability regime; Plymouth's alliance partners each kept their own ways inside.")
+    stewardship_time: float = _declare(0.1, 0.0, 0.5, unit='share of the week', label='Stewardship time', group='system',
+        meaning="Share of each manager's week spent meeting the other services' managers as a system, where one contract covers several services: joint reviews of the hand-offs between them and shared learning.",
+        source='Half a day a week; Plymouth: system stewardship and 360-degree accountability (Lowe et al. 2021).')
     # --- timeline ----------------------------------------------------------------------------------
     switch_step: int = _declare(0, 0, 10000, unit='weeks', label='Switch week', group='timeline',
         meaning='Week at which the regime switches (0: never).',
@@ -306,6 +330,12 @@ class ModelParams:
                 f"n_managers={self.n_managers} exceeds n_workers={self.n_workers}: "
                 "each manager needs at least one worker"
             )
+        listed = len(self.service_regimes.split(",")) if self.service_regimes else 0
+        if listed and listed != self.n_services:
+            raise ParamError(
+                f"service_regimes={self.service_regimes!r} names {listed} regimes for "
+                f"n_services={self.n_services}: give one per service, or leave it empty"
+            )
         if self.n_workers > self.n_citizens:
             raise ParamError(
                 f"n_workers={self.n_workers} exceeds n_citizens={self.n_citizens}: "
@@ -322,6 +352,10 @@ class ModelParams:
         """
         checked = {name: coerce(name, value) for name, value in values.items()}
         return cls(**checked)
+
+    def service_regime(self, index: int) -> str:
+        """The regime the service at ``index`` runs at the start: its own, or ``regime``."""
+        return self.service_regimes.split(",")[index] if self.service_regimes else self.regime
 
     def as_dict(self) -> dict[str, Any]:
         """Every parameter by name, in declared order (for tables, files and ``validate``)."""

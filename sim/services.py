@@ -12,8 +12,13 @@ Services refer citizens to one another (``route_referrals``): a referral can los
 costs the relationship and takes time. The ``Commissioner`` holds the contracts and pays on
 reported figures; what a service's own figure is worth to its funding (its contract stake) is
 derived from the contract it holds, and reaches workers through the funding stake, as far as
-managers do not shield them (sim.workers.Workers.plan_week). No rule reads the contract's name
-beyond the payment formula itself.
+managers do not shield them (sim.workers.Workers.plan_week). The contract's terms come from
+sim.contracts; no rule here reads the contract's name. Where one contract covers several
+services, their managers may meet as a system (``stewardship``): joint reviews of the hand-offs
+between them (a reviewed referral is less often lost, and arrives with what the sending service
+understood of the person) and learning from the system's figures, both as far as the teams say
+what went wrong (sim.managers.Manager.learn_across). The meetings cost managers' time, taken
+partly from the support they give their workers.
 """
 
 from __future__ import annotations
@@ -25,7 +30,9 @@ import numpy as np
 
 from sim.arrays import BoolArray, FloatArray, IntArray
 from sim.citizens import DOMAINS, VALUES_BEFORE
+from sim.contracts import contract_terms
 from sim.measures import Measure, measure
+from sim.regimes import PRESETS
 
 if TYPE_CHECKING:
     from sim.citizens import Citizens
@@ -39,6 +46,8 @@ if TYPE_CHECKING:
 # Hand-offs between services
 REFERRAL_WAIT = 3  # weeks between a referral and the first contact at the other service
 REFERRAL_LOSS = 0.3  # chance that a referred citizen never arrives, per unit of distrust
+# Managers meeting as a system
+JOINT_REVIEW_TIME = 0.1  # share of a manager's week that lets a team's hand-offs all be reviewed
 
 
 def scopes(count: int) -> BoolArray:
@@ -70,6 +79,8 @@ class Service:
     levers: Levers
     measure: Measure
     contract_stake: float  # what the service's own reported figure is worth to its funding
+    stewardship: float  # share of each manager's week in meetings with the other services'
+    peers: list[Service]  # the services its contract covers (itself included)
     helps: float  # 1, or 0 in a counterfactual run where this service's help is removed
     citizens: Citizens
     teams: Teams
@@ -81,6 +92,7 @@ class Service:
     repeat_contacts: int
     referral_rows: IntArray  # citizens referred on this week
     referral_domains: IntArray  # ... and the domain each was referred for
+    referral_warmth: FloatArray  # ... and how far each was reviewed jointly (joint_review)
 
     def __init__(
         self, system: AccountabilityModel, index: int, scope: BoolArray, streams: Streams
@@ -90,16 +102,19 @@ class Service:
         self.scope = scope
         self.streams = streams
         self.params = system.params
-        self.regime = system.regime_preset
+        self.regime = PRESETS[system.params.service_regime(index)]
         self.levers = self.regime.levers(self.params)
         self.measure = measure(self.params, VALUES_BEFORE)  # until a contract says otherwise
         self.contract_stake = 0.0
+        self.stewardship = 0.0
+        self.peers = [self]
         self.helps = 1.0
         self.last_review = {"bunching": float("nan"), "rank_skill_corr": float("nan")}
         self.contacts_now = 0
         self.repeat_contacts = 0
         self.referral_rows = np.zeros(0, dtype=np.int64)
         self.referral_domains = np.zeros(0, dtype=np.int64)
+        self.referral_warmth = np.zeros(0)
 
     # What belongs to the whole system, read from the model that holds the service.
     @property
@@ -146,6 +161,17 @@ class Service:
             audit_reach=designed.audit_reach,
         )
 
+    def joint_review(self) -> FloatArray:
+        """How far each team's hand-offs are reviewed with the other services' managers (0 to 1).
+
+        As far as the time given to the meetings allows (all of them at JOINT_REVIEW_TIME of a
+        manager's week), and as far as the sending team says what went wrong: without candour
+        the meetings are theatre, and see nothing of what happened to the people passed on.
+        """
+        covered = min(self.stewardship / JOINT_REVIEW_TIME, 1.0)
+        out: FloatArray = covered * self.teams.candour
+        return out
+
     def remove_help(self) -> None:
         """Make this service's contacts change nothing (a counterfactual run for attribution)."""
         self.helps = 0.0
@@ -165,13 +191,15 @@ class Service:
 class Commissioner(mesa.Agent):
     """The commissioner: holds the contracts with the services and pays on reported figures.
 
-    Under ``siloed`` contracting each service holds its own contract, paid by results on its own
-    indicator (the domains it mainly helps with); under ``alliance`` one contract covers every
+    It reads the contract's terms (sim.contracts.Contract): a contract covers one service and
+    is paid by results on its own indicator (the domains it mainly helps with), or pools every
     service, paid on the shared indicator, its budget split evenly. A service's contract stake
     is how far its own reported figure moves its own payment: the share paid by results, times
-    the service's weight in the figure its contract is paid on.
+    the service's weight in the figure its contract is paid on. Where a contract covers several
+    services and its terms say so, their managers meet as a system (``Service.stewardship``).
 
     Attributes:
+        terms: The terms of every contract.
         contract: For each service, the contract it holds (an index into ``members``).
         members: For each contract, the services it covers.
         paid_outcomes: Outcomes each service has been paid for, all run (its share of its
@@ -183,7 +211,8 @@ class Commissioner(mesa.Agent):
         super().__init__(model)
         services = model.services
         count = len(services)
-        pooled = model.params.contracting == "alliance"
+        self.terms = contract_terms(model.params)
+        pooled = self.terms.pooled
         self.contract: IntArray = np.zeros(count, dtype=np.int64) if pooled else np.arange(count)
         self.members: list[IntArray] = [
             np.flatnonzero(self.contract == c) for c in range(int(self.contract.max()) + 1)
@@ -197,6 +226,9 @@ class Commissioner(mesa.Agent):
             service.measure = service.contract_measure(domains)
             # The contract's figure is the mean of its members' figures.
             service.contract_stake = by_results / len(covered)
+            service.peers = [services[k] for k in covered]
+            # A service alone under its contract has no one to meet as a system.
+            service.stewardship = self.terms.stewardship_time * (len(covered) > 1)
 
     def pay(self) -> None:
         """Pay this week's contracts on the figures the services report upward."""
@@ -216,7 +248,9 @@ def route_referrals(model: AccountabilityModel, rng: np.random.Generator) -> int
 
     A referred citizen loses some trust (a new relationship to build) and waits REFERRAL_WAIT
     weeks for a first contact; one who trusts little may never arrive. A referral for a need the
-    citizen was already referred for is failure demand (a re-referral).
+    citizen was already referred for is failure demand (a re-referral). A referral reviewed
+    jointly by the two services' managers (``Service.joint_review``) is lost less often, and
+    the receiving service starts from what the sending one understood of the person.
     """
     citizens = model.services[0].citizens
     owner = np.argmax(np.stack([s.scope for s in model.services]), axis=0)
@@ -228,13 +262,17 @@ def route_referrals(model: AccountabilityModel, rng: np.random.Generator) -> int
         bit = (1 << domains).astype(np.uint8)
         again += int(((citizens.referred_for[rows] & bit) > 0).sum())
         np.bitwise_or.at(citizens.referred_for, rows, bit)
-        lost = rng.random(len(rows)) < REFERRAL_LOSS * (1 - citizens.trust[rows])
+        warmth = service.referral_warmth
+        loss = REFERRAL_LOSS * (1 - citizens.trust[rows]) * (1 - warmth)
+        lost = rng.random(len(rows)) < loss
         arrive, to = rows[~lost], owner[domains[~lost]]
+        told = warmth[~lost] * service.citizens.understood[arrive]
         for target in np.unique(to):
             case = model.services[int(target)].citizens
-            waiting = arrive[to == target]
-            waiting = waiting[~case.open[waiting] & (case.waiting[waiting] < 0)]
+            here = (to == target) & ~case.open[arrive] & (case.waiting[arrive] < 0)
+            waiting = arrive[here]
             case.waiting[waiting] = REFERRAL_WAIT
+            case.understood[waiting] = np.maximum(case.understood[waiting], told[here])
     return again
 
 

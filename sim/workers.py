@@ -387,6 +387,7 @@ class Workers:
         citizens.unmet[rows] = np.where(hit & fits & ~passed_on, -1, best)
         handed_on = np.zeros(0, dtype=bool) if handed is None else handed & (model.helps > 0)
         model.referral_rows, model.referral_domains = rows[handed_on], domain[handed_on]
+        model.referral_warmth = model.joint_review()[self.team[who[handed_on]]]
         worked = self.help_effort[who] + self.indicator_effort[who]
         share = self.help_effort[who] / np.maximum(worked, 1e-12)
         quality = share * np.where(hit, 1.0, 0.4) * np.where(fits, 1.0, 0.7) + 0.2 * (1 - share)
@@ -527,7 +528,8 @@ class Workers:
         np.clip(self.stress, 0, 1, out=self.stress)
         spread = params.motivation_sd
         level = self.baseline_motivation - CROWDING_D * spread * np.minimum(self.stake, 1)
-        level += PRAISE_D * spread * levers.support * commitment
+        support = levers.support * (1 - self.model.stewardship)  # less what meetings take
+        level += PRAISE_D * spread * support * commitment
         # Left alone with no look at what happens, the less motivated drift.
         less_motivated = self.baseline_motivation < params.intrinsic_motivation
         level -= DRIFT_D * spread * self.autonomy * (1 - self.oversight) * less_motivated

@@ -77,6 +77,11 @@ def _learning_levers_inert(self: sim.regimes.Regime, params: ModelParams) -> sim
     )
 
 
+def _pressure_passed_down(self: sim.regimes.Regime, params: ModelParams) -> sim.regimes.Levers:
+    """Managers absorb none of the pressure from above: the figures fed upward reach workers."""
+    return dataclasses.replace(_regime_levers(self, params), shielding=0.0)
+
+
 def _successor_keeps_commitment(self: Manager) -> None:
     """A new manager carries on exactly as the old one did."""
 
@@ -129,6 +134,7 @@ MUTANTS: dict[str, list[tuple[Any, str, Any]]] = {
     ],
     "help_kept_in_counterfactual": [(Service, "remove_help", _help_kept)],
     "contracts_pay_on_the_shared_indicator": [(Service, "contract_measure", _shared_indicator)],
+    "figures_fed_upward_unshielded": [(sim.regimes.Regime, "levers", _pressure_passed_down)],
     "learning_costs_no_time": [
         (Workers, "accountability_share", _learning_costs_no_time),
         (sim.workers, "EXPLORATION", 0.0),

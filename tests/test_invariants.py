@@ -19,6 +19,7 @@ SMALL = {
     "n_services",
     "regime",
     "switch_to",
+    "service_regimes",
 }
 
 
@@ -38,6 +39,11 @@ def parameters(draw):
         "dismiss_after": draw(st.integers(1, 4)),
         "n_services": draw(st.integers(1, 4)),
     }
+    # Empty (every service runs ``regime``), or one regime per service.
+    each = st.lists(st.sampled_from(REGIME_NAMES), min_size=values["n_services"])
+    values["service_regimes"] = draw(
+        st.just("") | each.map(lambda names: ",".join(names[: values["n_services"]]))
+    )
     for p in PARAMS.values():
         if p.name in SMALL:
             continue

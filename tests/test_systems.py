@@ -17,7 +17,7 @@ from sim.citizens import DOMAINS
 from sim.metrics import COLUMNS, SERVICE_COLUMNS, SYSTEM_COLUMNS
 from sim.model import AccountabilityModel
 from sim.params import PARAMS, ParamError
-from sim.services import Commissioner, scopes
+from sim.services import JOINT_REVIEW_TIME, Commissioner, scopes
 from tests import mutants
 from tests.conftest import late_mean
 from tests.test_pinned import CASES, PINS, WEEKS
@@ -25,6 +25,8 @@ from tests.test_pinned import CASES, PINS, WEEKS
 SEEDS = (0, 1, 2, 3)
 # Three services of the default size, each a quarter of its contract's value paid on results.
 SYSTEM = {"n_services": 3, "payment_by_results": 0.5}
+# The alliance as Plymouth practised it: one contract, the old measures used inside for learning.
+LEARNING_INSIDE = ",".join(["learning"] * SYSTEM["n_services"])
 
 
 def _values(regime, seed, **params):
@@ -59,7 +61,7 @@ def test_the_system_columns_come_last_and_are_present_for_one_service():
 
 
 def test_the_system_parameters_are_declared_with_bounds_and_sources():
-    for name in ("n_services", "contracting", "payment_by_results"):
+    for name in ("n_services", "contracting", "payment_by_results", "service_regimes"):
         param = PARAMS[name]
         assert param.meaning and param.source and param.group == "system"
     assert PARAMS["n_services"].default == 1 and PARAMS["payment_by_results"].default == 0
@@ -107,6 +109,76 @@ def test_a_contract_pays_on_its_own_indicator_and_stakes_follow_the_payment():
         assert (service.measure.weights > 0).all()
         assert service.contract_stake == pytest.approx(0.5 / 3)
     assert len(siloed.commissioner.members) == 3 and len(alliance.commissioner.members) == 1
+
+
+def test_each_service_runs_its_own_regime_and_all_switch_together():
+    model = AccountabilityModel(
+        rng=1, n_services=3, service_regimes="outcomes, learning,none", switch_step=3
+    )
+    assert model.params.service_regimes == "outcomes,learning,none"
+    assert [s.regime.name for s in model.services] == ["outcomes", "learning", "none"]
+    assert [s.levers.has_target for s in model.services] == [True, False, False]
+    assert model.services[1].levers.shielding > 0 == model.services[0].levers.shielding
+    for _ in range(3):
+        model.step()
+    regimes = model.frame().regime
+    assert list(regimes[:2]) == ["outcomes,learning,none"] * 2 and regimes.iloc[2] == "learning"
+    assert {s.regime.name for s in model.services} == {model.params.switch_to}
+
+
+def test_service_regimes_default_to_regime_and_a_single_service_may_name_its_own():
+    alike = sim.run("learning", steps=6, seed=3, n_services=3)
+    named = sim.run("outcomes", steps=6, seed=3, n_services=3, service_regimes=LEARNING_INSIDE)
+    assert alike.equals(named)
+    one = sim.run("outcomes", steps=6, seed=3, service_regimes="learning")
+    assert one.equals(sim.run("learning", steps=6, seed=3))
+
+
+@pytest.mark.parametrize(
+    ("values", "words"),
+    [
+        ({"service_regimes": "outcomes,lerning,none"}, "'lerning' is not allowed: use empty"),
+        ({"service_regimes": 3}, "service_regimes=3 is not allowed"),
+        ({"service_regimes": "outcomes,learning"}, "names 2 regimes for n_services=3"),
+    ],
+)
+def test_bad_service_regimes_get_one_line(values, words):
+    with pytest.raises(ParamError, match=words) as raised:
+        AccountabilityModel(rng=0, n_services=3, **values)
+    assert "\n" not in str(raised.value)
+
+
+def test_managers_under_one_contract_meet_as_a_system_at_a_cost_in_their_time():
+    def after_a_week(**params):
+        model = AccountabilityModel(rng=5, contracting="alliance", **(SYSTEM | params))
+        model.step()
+        return model
+
+    meeting, apart = after_a_week(), after_a_week(stewardship_time=0.0)
+    assert meeting.commissioner.terms.stewardship_time == PARAMS["stewardship_time"].default
+    for service, alone in zip(meeting.services, apart.services, strict=True):
+        assert service.stewardship == PARAMS["stewardship_time"].default
+        assert service.peers == meeting.services
+        extra = service.teams.manager_time - alone.teams.manager_time  # no support to take from
+        np.testing.assert_allclose(extra, service.stewardship * meeting.params.time_budget)
+    frame, alone_frame = meeting.frame(), apart.frame()
+    assert frame.accountability_cost.iloc[0] > alone_frame.accountability_cost.iloc[0]
+    # Siloed services, or one service alone under the alliance, have no one to meet.
+    for params in ({"contracting": "siloed"}, {"contracting": "alliance", "n_services": 1}):
+        model = AccountabilityModel(rng=5, **(SYSTEM | params))
+        assert all(s.stewardship == 0 and not s.joint_review().any() for s in model.services)
+
+
+def test_joint_reviews_see_as_much_as_the_sending_team_says_and_the_time_allows():
+    model = AccountabilityModel(rng=6, contracting="alliance", stewardship_time=0.05, **SYSTEM)
+    service = model.services[1]
+    service.teams.candour[:] = [0.0, 0.5, 1.0]
+    np.testing.assert_allclose(service.joint_review(), [0.0, 0.25, 0.5])
+    assert 0.05 / JOINT_REVIEW_TIME == 0.5
+    service.teams.candour[:] = 0.0  # the meetings are theatre: every hand-off is as cold as ever
+    for _ in range(6):
+        model.step()
+        assert not service.referral_warmth.any()
 
 
 def test_attribution_costs_one_counterfactual_run_per_service_on_common_random_numbers():
@@ -173,12 +245,32 @@ def pattern_siloed_contracts_hand_off_more_and_fail_more(mutant=None):
     assert mean("failure_demand", "siloed") - mean("failure_demand", "alliance") > 0.1
 
 
+def pattern_the_shielded_alliance_games_less_than_siloed_payment_by_results_at_a_cost(
+    mutant=None,
+):
+    def mean(column, **params):
+        return late_mean("outcomes", column, seeds=SEEDS, mutant=mutant, **(SYSTEM | params))
+
+    alliance = {"contracting": "alliance", "service_regimes": LEARNING_INSIDE}
+    siloed_gap, gap = mean("gaming_gap", contracting="siloed"), mean("gaming_gap", **alliance)
+    unpaid_gap = mean("gaming_gap", **(alliance | {"payment_by_results": 0.0}))
+    assert gap < siloed_gap / 2, (gap, siloed_gap)
+    # The old measures are still fed upward and paid on, but managers keep them from workers.
+    assert gap - unpaid_gap < 0.01, (gap, unpaid_gap)
+    cost = mean("accountability_cost", **alliance)
+    assert cost > mean("accountability_cost", contracting="siloed") + 0.02, cost
+
+
 SYSTEM_PATTERNS_AND_MUTANTS = [
     (
         pattern_attribution_is_large_and_grows_with_the_services_around_each_citizen,
         "help_kept_in_counterfactual",
     ),
     (pattern_siloed_contracts_hand_off_more_and_fail_more, "contracts_pay_on_the_shared_indicator"),
+    (
+        pattern_the_shielded_alliance_games_less_than_siloed_payment_by_results_at_a_cost,
+        "figures_fed_upward_unshielded",
+    ),
 ]
 
 
