@@ -273,6 +273,9 @@ class ModelParams:
     payment_by_results: float = _declare(0.0, 0.0, 1.0, unit='share of contract value', label='Payment by results', group='system',
         meaning="Share of a contract's value paid on the results the services report; it adds to each service's funding stake as far as its own figure moves its own payment.",
         source='0: block contracts. The Work Programme paid most of its value on results (NAO 2014).')
+    contract_years: int = _declare(0, 0, 20, unit='years', label='Contract years', group='system',
+        meaning="Length of a contract; at each contract's end the commissioner replaces the provider with the worst reported figures by a new one (new workers, managers and culture). 0: no re-tendering. With one service there is no competitor and nothing happens.",
+        source='0 keeps the providers of the first tender. Public service contracts commonly run 3 to 7 years; the Work Programme ran 5 (NAO 2014). 1 is a short cycle for study.')
     # --- timeline ----------------------------------------------------------------------------------
     switch_step: int = _declare(0, 0, 10000, unit='weeks', label='Switch week', group='timeline',
         meaning='Week at which the regime switches (0: never).',

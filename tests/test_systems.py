@@ -18,6 +18,7 @@ from sim.metrics import COLUMNS, SERVICE_COLUMNS, SYSTEM_COLUMNS
 from sim.model import AccountabilityModel
 from sim.params import PARAMS, ParamError
 from sim.services import Commissioner, scopes
+from sim.tendering import GAMING_LINE
 from tests import mutants
 from tests.conftest import late_mean
 from tests.test_pinned import CASES, PINS, WEEKS
@@ -143,6 +144,89 @@ def test_pressure_from_the_commissioner_reaches_workers_as_a_funding_stake():
         return late_mean("none", "mean_stake", seeds=SEEDS[:2], n_services=3, **params)
 
     assert stake(payment_by_results=0.8) > stake(payment_by_results=0.0) + 0.1
+
+
+# --- re-tendering ---------------------------------------------------------------------------------
+
+# Small services, so that contract rounds are cheap: 150 citizens' worth, 9 workers, 3 teams.
+SMALL = {"n_citizens": 150, "n_workers": 9, "n_managers": 3}
+TENDERED = {**SYSTEM, **SMALL, "contract_years": 1}
+
+
+def test_contract_years_is_declared_and_off_by_default():
+    param = PARAMS["contract_years"]
+    assert param.meaning and param.source and param.group == "system"
+    assert param.default == 0 and param.kind is int
+    with pytest.raises(ParamError, match="contract_years=-1 is out of range"):
+        AccountabilityModel(rng=0, contract_years=-1)
+
+
+def test_without_re_tendering_no_culture_is_drawn_and_no_provider_replaced():
+    model = AccountabilityModel(rng=1, **{**TENDERED, "contract_years": 0})
+    assert not model.tendering.active
+    assert all(service.params is model.params for service in model.services)
+    for _ in range(53):
+        model.step()
+    assert model.tendering.rounds == [] and model.frame().gaming_providers.isna().all()
+
+
+def test_one_service_has_no_competitor_so_re_tendering_changes_nothing():
+    params = {**SMALL, "payment_by_results": 0.5}
+    alone = sim.run("outcomes", steps=60, seed=2, contract_years=1, **params)
+    untendered = sim.run("outcomes", steps=60, seed=2, **params)
+    assert alone.equals(untendered)
+    assert alone.gaming_providers.isna().all()
+
+
+def test_each_provider_has_its_own_culture_and_the_other_streams_are_untouched():
+    tendered = AccountabilityModel(rng=5, **TENDERED)
+    plain = AccountabilityModel(rng=5, **{**TENDERED, "contract_years": 0})
+    cultures = {(s.params.intrinsic_motivation, s.params.status_concern) for s in tendered.services}
+    assert len(cultures) == 3  # providers differ ...
+    for service in tendered.services:  # ... in their culture alone
+        assert service.params.measure_alignment == tendered.params.measure_alignment
+        assert service.params.incentive_strength == tendered.params.incentive_strength
+    np.testing.assert_array_equal(tendered.citizens.needs, plain.citizens.needs)
+    for mine, theirs in zip(tendered.services, plain.services, strict=True):
+        np.testing.assert_array_equal(mine.workers.skill, theirs.workers.skill)
+
+
+def test_at_a_contracts_end_the_provider_reporting_worst_is_replaced_everywhere():
+    model = AccountabilityModel(rng=3, **TENDERED)
+    for _ in range(51):
+        model.step()
+    before = [(s.workers, s.managers[0], s.params) for s in model.services]
+    reported = model.tendering.reported.copy()
+    model.step()
+    (record,) = model.tendering.rounds
+    worst = record["replaced"]
+    assert model.tendering.reported.sum() == 0  # a new contract starts its own tally
+    assert worst == int(
+        np.argmin(
+            reported
+            + [
+                s.citizens.recorded.sum() / max(int(s.citizens.counted().sum()), 1)
+                for s in model.services
+            ]
+        )
+    )
+    for service, (workers, manager, params) in zip(model.services, before, strict=True):
+        replaced = service.index == worst
+        assert (service.workers is not workers) == replaced
+        assert (service.managers[0] is not manager) == replaced
+        assert (service.params is not params) == replaced
+    assert len(model.agents_by_type[sim.agents.Worker]) == 3 * SMALL["n_workers"]
+    assert len(model.agents_by_type[sim.agents.Manager]) == 3 * SMALL["n_managers"]
+    assert 0 <= record["gaming_share"] <= 1
+    assert record["gamed"] == [gap > GAMING_LINE for gap in record["gaming_gap"]]
+    assert model.frame().gaming_providers.iloc[-1] == record["gaming_share"]
+    # The counterfactual runs for attribution replace the same provider by the same newcomer.
+    for shadow in model.shadows:
+        assert shadow.tendering.rounds[0]["replaced"] == worst
+        assert shadow.services[worst].params == model.services[worst].params
+    for _ in range(52):
+        model.step()
+    assert len(model.tendering.rounds) == 2
 
 
 # --- patterns -------------------------------------------------------------------------------------
