@@ -257,12 +257,48 @@ def pattern_siloed_contracts_hand_off_more_and_fail_more(mutant=None):
     assert mean("failure_demand", "siloed") - mean("failure_demand", "alliance") > 0.1
 
 
+# One-year contracts of the small services above; the measure poorly aligned.
+TENDER_ROUNDS = 4
+POOR_ALIGNMENT = 0.3
+
+
+def _tender_rounds(mutant=None, **params):
+    """Every contract round's record, over SEEDS, of TENDER_ROUNDS one-year contracts."""
+    records = []
+    with mutants.applied(mutant):
+        for seed in SEEDS:
+            model = AccountabilityModel(rng=seed, **{**TENDERED, **params})
+            for _ in range(52 * TENDER_ROUNDS):
+                model.step()
+            records += model.tendering.rounds
+    return records
+
+
+def pattern_selection_on_reported_figures_replaces_the_most_honest_provider(mutant=None):
+    # The selection half of the issue's pattern: with a poorly aligned measure the provider whose
+    # figures look worst is the one that gamed least. Whether the share of gaming providers then
+    # rises is reported in docs/ODD.md 9.4: in this model it does not (not asserted).
+    records = _tender_rounds(mutant, measure_alignment=POOR_ALIGNMENT)
+    gaps = [np.array(record["gaming_gap"]) for record in records]
+    chosen = [record["replaced"] for record in records]
+    most_honest = np.mean([int(np.argmin(gap)) == k for gap, k in zip(gaps, chosen, strict=True)])
+    below_others = np.mean(
+        [gap[k] - np.delete(gap, k).mean() for gap, k in zip(gaps, chosen, strict=True)]
+    )
+    assert most_honest > 0.6, most_honest  # chance: one in three
+    assert below_others < -0.02, below_others
+
+
 SYSTEM_PATTERNS_AND_MUTANTS = [
     (
         pattern_attribution_is_large_and_grows_with_the_services_around_each_citizen,
         "help_kept_in_counterfactual",
     ),
     (pattern_siloed_contracts_hand_off_more_and_fail_more, "contracts_pay_on_the_shared_indicator"),
+    (
+        pattern_selection_on_reported_figures_replaces_the_most_honest_provider,
+        "tenders_judged_on_true_results",
+    ),
 ]
 
 
