@@ -38,7 +38,8 @@ TENDER_KEY = 2**31 - 11
 # (0.15) either way, about one sd: enough for a league table to have something to select on.
 CONCERN_SPREAD = 0.15
 # Gaming gap over a round (reported minus really achieved, shares of the caseload) above which a
-# provider counts as gaming: about a third of the gap a single service under targets shows.
+# provider counts as gaming: ten times the gap a service shows with nothing at stake (about 0.01,
+# regime none without payment by results), half the gap of a service under targets (about 0.2).
 GAMING_LINE = 0.1
 
 
