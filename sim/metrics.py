@@ -65,9 +65,12 @@ COLUMNS: dict[str, str] = {
     "attribution_error": "Share of the payments for results so far that went for outcomes the paid "
     "service did not cause, by counterfactual runs without each service's help (empty without "
     "payment by results).",
+    "gaming_providers": "Share of providers that gamed over the last contract ended: whose figures "
+    "reported over the contract exceeded what their citizens really achieved by more than "
+    "sim.tendering.GAMING_LINE (empty before the first contract ends, or without re-tendering).",
 }
 # The columns that describe the system of services rather than any one service.
-SYSTEM_COLUMNS = ("failure_demand", "handoffs", "attribution_error")
+SYSTEM_COLUMNS = ("failure_demand", "handoffs", "attribution_error", "gaming_providers")
 # One row per service each week, on request: the service's own figures and what it was paid.
 SERVICE_COLUMNS = (
     "step",
@@ -120,6 +123,7 @@ def step_row(model: AccountabilityModel) -> dict[str, Any]:
     row["failure_demand"] = _ratio(repeats + model.rereferrals, contacts + referrals)
     row["handoffs"] = _ratio(referrals, contacts)
     row["attribution_error"] = model.attribution_error()
+    row["gaming_providers"] = model.tendering.gaming_share
     return row
 
 

@@ -33,6 +33,7 @@ from sim.measures import Measure
 from sim.params import DEFAULT_STEPS, DEFAULTS, PARAMS, ModelParams
 from sim.regimes import PRESETS, Levers, Regime
 from sim.services import Commissioner, Service, open_cases, route_referrals, scopes
+from sim.tendering import Tendering
 from sim.workers import Workers
 
 
@@ -138,10 +139,12 @@ class AccountabilityModel(mesa.Model):
         # A learner playing one post (sim.learner); None leaves every post to the model.
         self.learner: LearnerChoices | None = None
         owned = scopes(chosen.n_services)
+        self.tendering = Tendering(self, seed_sequence)
         self.services: list[Service] = []
         for index in range(chosen.n_services):
             streams = self.streams if index == 0 else Streams.spawn(seed_sequence)
             service = Service(self, index, owned[index], streams)
+            self.tendering.draw_culture(service)
             self.services.append(service)
             if index == 0:
                 service.citizens = Citizens(service, streams.citizens)
@@ -289,6 +292,7 @@ class AccountabilityModel(mesa.Model):
         for service in services:
             self.account(service)
         self.commissioner.pay()
+        self.tendering.week()
         self.attribute()
         self.datacollector.add_table_row("steps", metrics.step_row(self))
         if self.service_rows:

@@ -308,6 +308,9 @@ class ModelParams:
     stewardship_time: float = _declare(0.1, 0.0, 0.5, unit='share of the week', label='Stewardship time', group='system',
         meaning="Share of each manager's week spent meeting the other services' managers as a system, where one contract covers several services: joint reviews of the hand-offs between them and shared learning.",
         source='Half a day a week; Plymouth: system stewardship and 360-degree accountability (Lowe et al. 2021).')
+    contract_years: int = _declare(0, 0, 20, unit='years', label='Contract years', group='system',
+        meaning="Length of a contract; at each contract's end the commissioner replaces the provider with the worst reported figures by a new one (new workers, managers and culture). 0: no re-tendering. With one service there is no competitor and nothing happens.",
+        source='0 keeps the providers of the first tender. Public service contracts commonly run 3 to 7 years; the Work Programme ran 5 (NAO 2014). 1 is a short cycle for study.')
     # --- timeline ----------------------------------------------------------------------------------
     switch_step: int = _declare(0, 0, 10000, unit='weeks', label='Switch week', group='timeline',
         meaning='Week at which the regime switches (0: never).',

@@ -24,6 +24,7 @@ from sim.managers import Manager
 from sim.measures import Measure, measure
 from sim.params import ModelParams
 from sim.services import Service
+from sim.tendering import Tendering
 from sim.workers import Workers
 
 
@@ -95,6 +96,11 @@ def _shared_indicator(self: Service, domains: np.ndarray) -> Measure:
     return measure(self.params, VALUES_BEFORE)
 
 
+def _worst_by_true_results(self: Tendering) -> int:
+    """The commissioner sees what each provider's citizens really achieved, not its figures."""
+    return int(np.argmin(self.achieved))
+
+
 MUTANTS: dict[str, list[tuple[Any, str, Any]]] = {
     "no_invented_records": [(sim.workers, "RECORD_HURDLE", 1e9)],
     "no_creaming": [(sim.workers, "HURDLE", 1e9)],
@@ -135,6 +141,7 @@ MUTANTS: dict[str, list[tuple[Any, str, Any]]] = {
     "help_kept_in_counterfactual": [(Service, "remove_help", _help_kept)],
     "contracts_pay_on_the_shared_indicator": [(Service, "contract_measure", _shared_indicator)],
     "figures_fed_upward_unshielded": [(sim.regimes.Regime, "levers", _pressure_passed_down)],
+    "tenders_judged_on_true_results": [(Tendering, "worst", _worst_by_true_results)],
     "learning_costs_no_time": [
         (Workers, "accountability_share", _learning_costs_no_time),
         (sim.workers, "EXPLORATION", 0.0),

@@ -17,6 +17,7 @@ SMALL = {
     "review_period",
     "dismiss_after",
     "n_services",
+    "contract_years",
     "regime",
     "switch_to",
     "service_regimes",
@@ -38,6 +39,7 @@ def parameters(draw):
         "review_period": draw(st.integers(1, 6)),
         "dismiss_after": draw(st.integers(1, 4)),
         "n_services": draw(st.integers(1, 4)),
+        "contract_years": draw(st.integers(0, 2)),  # whole years: 12 weeks end no contract
     }
     # Empty (every service runs ``regime``), or one regime per service.
     each = st.lists(st.sampled_from(REGIME_NAMES), min_size=values["n_services"])

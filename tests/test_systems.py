@@ -18,6 +18,7 @@ from sim.metrics import COLUMNS, SERVICE_COLUMNS, SYSTEM_COLUMNS
 from sim.model import AccountabilityModel
 from sim.params import PARAMS, ParamError
 from sim.services import JOINT_REVIEW_TIME, Commissioner, scopes
+from sim.tendering import GAMING_LINE
 from tests import mutants
 from tests.conftest import late_mean
 from tests.test_pinned import CASES, PINS, WEEKS
@@ -217,6 +218,89 @@ def test_pressure_from_the_commissioner_reaches_workers_as_a_funding_stake():
     assert stake(payment_by_results=0.8) > stake(payment_by_results=0.0) + 0.1
 
 
+# --- re-tendering ---------------------------------------------------------------------------------
+
+# Small services, so that contract rounds are cheap: 150 citizens' worth, 9 workers, 3 teams.
+SMALL = {"n_citizens": 150, "n_workers": 9, "n_managers": 3}
+TENDERED = {**SYSTEM, **SMALL, "contract_years": 1}
+
+
+def test_contract_years_is_declared_and_off_by_default():
+    param = PARAMS["contract_years"]
+    assert param.meaning and param.source and param.group == "system"
+    assert param.default == 0 and param.kind is int
+    with pytest.raises(ParamError, match="contract_years=-1 is out of range"):
+        AccountabilityModel(rng=0, contract_years=-1)
+
+
+def test_without_re_tendering_no_culture_is_drawn_and_no_provider_replaced():
+    model = AccountabilityModel(rng=1, **{**TENDERED, "contract_years": 0})
+    assert not model.tendering.active
+    assert all(service.params is model.params for service in model.services)
+    for _ in range(53):
+        model.step()
+    assert model.tendering.rounds == [] and model.frame().gaming_providers.isna().all()
+
+
+def test_one_service_has_no_competitor_so_re_tendering_changes_nothing():
+    params = {**SMALL, "payment_by_results": 0.5}
+    alone = sim.run("outcomes", steps=60, seed=2, contract_years=1, **params)
+    untendered = sim.run("outcomes", steps=60, seed=2, **params)
+    assert alone.equals(untendered)
+    assert alone.gaming_providers.isna().all()
+
+
+def test_each_provider_has_its_own_culture_and_the_other_streams_are_untouched():
+    tendered = AccountabilityModel(rng=5, **TENDERED)
+    plain = AccountabilityModel(rng=5, **{**TENDERED, "contract_years": 0})
+    cultures = {(s.params.intrinsic_motivation, s.params.status_concern) for s in tendered.services}
+    assert len(cultures) == 3  # providers differ ...
+    for service in tendered.services:  # ... in their culture alone
+        assert service.params.measure_alignment == tendered.params.measure_alignment
+        assert service.params.incentive_strength == tendered.params.incentive_strength
+    np.testing.assert_array_equal(tendered.citizens.needs, plain.citizens.needs)
+    for mine, theirs in zip(tendered.services, plain.services, strict=True):
+        np.testing.assert_array_equal(mine.workers.skill, theirs.workers.skill)
+
+
+def test_at_a_contracts_end_the_provider_reporting_worst_is_replaced_everywhere():
+    model = AccountabilityModel(rng=3, **TENDERED)
+    for _ in range(51):
+        model.step()
+    before = [(s.workers, s.managers[0], s.params) for s in model.services]
+    reported = model.tendering.reported.copy()
+    model.step()
+    (record,) = model.tendering.rounds
+    worst = record["replaced"]
+    assert model.tendering.reported.sum() == 0  # a new contract starts its own tally
+    assert worst == int(
+        np.argmin(
+            reported
+            + [
+                s.citizens.recorded.sum() / max(int(s.citizens.counted().sum()), 1)
+                for s in model.services
+            ]
+        )
+    )
+    for service, (workers, manager, params) in zip(model.services, before, strict=True):
+        replaced = service.index == worst
+        assert (service.workers is not workers) == replaced
+        assert (service.managers[0] is not manager) == replaced
+        assert (service.params is not params) == replaced
+    assert len(model.agents_by_type[sim.agents.Worker]) == 3 * SMALL["n_workers"]
+    assert len(model.agents_by_type[sim.agents.Manager]) == 3 * SMALL["n_managers"]
+    assert 0 <= record["gaming_share"] <= 1
+    assert record["gamed"] == [gap > GAMING_LINE for gap in record["gaming_gap"]]
+    assert model.frame().gaming_providers.iloc[-1] == record["gaming_share"]
+    # The counterfactual runs for attribution replace the same provider by the same newcomer.
+    for shadow in model.shadows:
+        assert shadow.tendering.rounds[0]["replaced"] == worst
+        assert shadow.services[worst].params == model.services[worst].params
+    for _ in range(52):
+        model.step()
+    assert len(model.tendering.rounds) == 2
+
+
 # --- patterns -------------------------------------------------------------------------------------
 
 
@@ -261,6 +345,38 @@ def pattern_the_shielded_alliance_games_less_than_siloed_payment_by_results_at_a
     assert cost > mean("accountability_cost", contracting="siloed") + 0.02, cost
 
 
+# One-year contracts of the small services above; the measure poorly aligned.
+TENDER_ROUNDS = 4
+POOR_ALIGNMENT = 0.3
+
+
+def _tender_rounds(mutant=None, **params):
+    """Every contract round's record, over SEEDS, of TENDER_ROUNDS one-year contracts."""
+    records = []
+    with mutants.applied(mutant):
+        for seed in SEEDS:
+            model = AccountabilityModel(rng=seed, **{**TENDERED, **params})
+            for _ in range(52 * TENDER_ROUNDS):
+                model.step()
+            records += model.tendering.rounds
+    return records
+
+
+def pattern_selection_on_reported_figures_replaces_the_most_honest_provider(mutant=None):
+    # The selection half of the issue's pattern: with a poorly aligned measure the provider whose
+    # figures look worst is the one that gamed least. Whether the share of gaming providers then
+    # rises is reported in docs/ODD.md 9.4: in this model it does not (not asserted).
+    records = _tender_rounds(mutant, measure_alignment=POOR_ALIGNMENT)
+    gaps = [np.array(record["gaming_gap"]) for record in records]
+    chosen = [record["replaced"] for record in records]
+    most_honest = np.mean([int(np.argmin(gap)) == k for gap, k in zip(gaps, chosen, strict=True)])
+    below_others = np.mean(
+        [gap[k] - np.delete(gap, k).mean() for gap, k in zip(gaps, chosen, strict=True)]
+    )
+    assert most_honest > 0.6, most_honest  # chance: one in three
+    assert below_others < -0.02, below_others
+
+
 SYSTEM_PATTERNS_AND_MUTANTS = [
     (
         pattern_attribution_is_large_and_grows_with_the_services_around_each_citizen,
@@ -270,6 +386,10 @@ SYSTEM_PATTERNS_AND_MUTANTS = [
     (
         pattern_the_shielded_alliance_games_less_than_siloed_payment_by_results_at_a_cost,
         "figures_fed_upward_unshielded",
+    ),
+    (
+        pattern_selection_on_reported_figures_replaces_the_most_honest_provider,
+        "tenders_judged_on_true_results",
     ),
 ]
 
