@@ -225,7 +225,9 @@ class Workers:
         # Few arrive believing that bending the rules pays; peers and rewards teach the rest.
         self.belief[rows, 1] = rng.uniform(0.2, 1.0, count)
         self.belief[rows, 2] = rng.uniform(0.0, 0.8, count)
-        if model.week and model.levers.has_target:
+        # A newcomer to a running team takes its targets; a whole new staff (the first, or a
+        # re-tendered provider's, whose teams are not laid out yet) starts from the first target.
+        if novice and model.week and model.levers.has_target:
             members = model.teams.posts.members
             self.target[rows] = [np.mean(self.target[members(t)]) for t in self.team[rows]]
         else:
