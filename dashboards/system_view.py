@@ -202,7 +202,7 @@ def figure(result: SystemRun) -> Figure:
     left.plot(weekly.step, weekly.attribution_error, lw=2, color="#16a085", label=ATTRIBUTION)
     left.set_ylim(0, 1)
     left.set_xlabel("week")
-    left.set_title("Citizens moving between services, and the money's aim")
+    left.set_title(f"{HANDOFFS}, {FAILURE} and {ATTRIBUTION}, week by week")
     left.legend(fontsize=9, loc="lower right")
     left.grid(alpha=0.3)
     count = len(result.scopes)
