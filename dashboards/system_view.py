@@ -53,6 +53,8 @@ LABELS = [
     PARAMS["contracting"].label,
     PARAMS["payment_by_results"].label,
 ]
+# Rows in these units are shown to one decimal; every other row is a count.
+DECIMAL_UNITS = ("(%)", "(points)", "(weeks of contract value)")
 SERVICE_COLOURS = ("#2c7fb8", "#d95f0e", "#31a354", "#756bb1")
 
 
@@ -217,18 +219,30 @@ def figure(result: SystemRun) -> Figure:
         )  # fmt: skip
     right.set_xticks(positions, [service_name(i, result.scopes) for i in range(count)], fontsize=8)
     right.set_ylabel("outcomes over the year")
-    right.set_title(f"The money follows the figures: {PAID} against {CAUSED}")
+    right.set_title(f"The money follows the figures:\n{PAID} against {CAUSED}")
     right.legend(fontsize=9)
     right.grid(alpha=0.3, axis="y")
     return fig
 
 
+def _number(value: float, counts: bool) -> str:
+    """A count as a whole number, a share or money to one decimal, nothing as a dash."""
+    if np.isnan(value):
+        return "–"
+    return f"{value:,.0f}" if counts else f"{value:,.1f}"
+
+
 def _table_html(table: pd.DataFrame, css_class: str) -> str:
-    return table.to_html(
-        float_format=lambda value: "–" if np.isnan(value) else f"{value:,.1f}",
-        border=0,
-        classes=css_class,
+    """The table, each row in its unit: shares, points and money to one decimal, counts whole."""
+    shown = pd.DataFrame(
+        [
+            [_number(float(value), not str(name).endswith(DECIMAL_UNITS)) for value in row]
+            for name, row in table.iterrows()
+        ],
+        index=table.index,
+        columns=table.columns,
     )
+    return shown.to_html(border=0, classes=css_class)
 
 
 @solara.component
@@ -273,7 +287,9 @@ def SystemView(active: bool = True):
             "<h2>Whole system</h2><p>Several services work with the same citizens: each mainly "
             "helps with some parts of life, and refers citizens to the others for the rest. A "
             "commissioner pays them on the figures they report. Choose how the services are "
-            "contracted, and the same citizens with the same luck live a year with them.</p>"
+            "contracted, and the same citizens with the same luck live a year with them. The "
+            "sidebar's settings are Compare's: this tab runs the model's defaults with the "
+            "four settings below.</p>"
         ),
         style={"font-size": "1.15em", "max-width": "60em"},
     )
