@@ -45,6 +45,7 @@ from dashboards.settings import (
     scenario_sliders,
 )
 from dashboards.story import StoryMode
+from dashboards.system_view import SystemView
 from dashboards.twin import Twin
 from sim.params import PARAMS, ParamError
 
@@ -57,6 +58,7 @@ PAUSE_POLL = 0.05  # most seconds Play sleeps between checks that it is still wa
 UNDO_DEPTH = 20  # changes a session can undo, one at a time
 REPLACE_TAB = 3  # position of "Give up and Replace": its runs wait until it is opened
 ODD_TAB = 6  # position of the ODD: its formulas are drawn the first time it is opened
+SYSTEM_TAB = 7  # position of "Whole system": its run waits until it is opened
 STYLE = {"font-size": "1.05em", "line-height": "1.5", "max-width": "60em", "padding": "1em"}
 BOLD = {"font-weight": "bold", "display": "block", "margin": "0.8em 0 0.3em"}
 
@@ -429,6 +431,8 @@ def Page():
             with solara.lab.Tab("Model description (ODD)"):
                 if tab.value == ODD_TAB:
                     odd.OddTab(STYLE)
+            with solara.lab.Tab("Whole system"):
+                SystemView(active=tab.value == SYSTEM_TAB)
 
     solara.Title("Accountability Lab")
     solara.Style(presenter.CSS + odd.CSS)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from html import escape
 
 from sim.metrics import GAINED, INDICATOR_REALLY, REPORTED
+from sim.params import PARAMS
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,60 @@ GLOSSARY: list[Entry] = [
         "keeps almost every count within. A count outside is a signal to look at the system.",
         ("control limit", "upper control limit", "lower control limit"),
     ),
+    # The whole system (dashboards/system_view.py)
+    Entry(
+        "citizens on the caseload",
+        "Citizens a service is working with at the end of the run: those whose main need is "
+        "its own, and those referred to it who arrived.",
+    ),
+    Entry(
+        "referrals sent",
+        "Citizens a service passed on to another service for a need it does not mainly help "
+        "with, counted over the run. Some never arrive: the less they trust, the likelier.",
+        ("referrals over the year",),
+    ),
+    Entry(
+        "hand-offs",
+        "Referrals from one service to another per contact: how often a citizen is passed on "
+        "instead of being helped where they are.",
+        ("handoffs",),
+    ),
+    Entry(
+        "failure demand",
+        "Demand caused by a failure to help properly the first time: a contact about a need the "
+        "citizen already raised and that was not met, or a referral for a need already referred "
+        "on. Shown as a share of all contacts and referrals.",
+        ("failure_demand",),
+    ),
+    Entry(
+        "attribution error",
+        "The share of the payments for results that went for outcomes the paid service did not "
+        "cause. Found by running the same citizens with the same luck once more without that "
+        "service's help, and counting the outcomes that still happened.",
+        ("attribution_error",),
+    ),
+    Entry(
+        "outcomes paid for",
+        "Outcomes a service was paid for over the run, each counted every week it stays on the "
+        "record: its share of the outcomes its contract reported, invented ones included.",
+    ),
+    Entry(
+        "outcomes it caused",
+        "Outcomes on a service's caseload that did not happen in the run without its help (same "
+        "citizens, same luck). Can be below zero when its help did more harm than good.",
+    ),
+    Entry(
+        "payments received",
+        "What the commissioner paid a service over the run, in weeks of its contract's value: "
+        "the fixed part, plus the part paid by results times its reported figure.",
+    ),
+    Entry(
+        "paid for but not caused",
+        "Of the outcomes a service was paid for, the share it did not cause: its own "
+        "attribution error.",
+    ),
+    Entry(PARAMS["contracting"].label.lower(), PARAMS["contracting"].meaning),
+    Entry(PARAMS["payment_by_results"].label.lower(), PARAMS["payment_by_results"].meaning),
     Entry(
         "merit award",
         "The foreman's prize for the day's fewest red beads: a reward for luck.",

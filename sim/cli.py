@@ -149,11 +149,34 @@ def _write_table(df: pd.DataFrame, path: str) -> None:
         _write(path, lambda tmp: df.to_csv(tmp, index=False))
 
 
-def _writable(*paths: str | None) -> None:
-    given = [path for path in paths if path is not None]
-    if len({Path(path).resolve() for path in given}) < len(given):
-        raise UsageError("--out and --workers-out name the same file: give two different files")
-    for path in given:
+SERVICES_SUFFIX = ".services"  # run.csv -> run.services.csv, beside the weekly rows
+
+
+def services_path(out: str | None) -> str:
+    """Where ``--service-rows`` writes: beside the weekly rows, ``run.csv`` -> ``run.services.csv``.
+
+    Raises:
+        UsageError: There is no weekly file to write beside (no ``--out``).
+    """
+    if out is None:
+        raise UsageError(
+            "--service-rows writes one row per service each week beside the weekly rows: "
+            "give --out FILE.csv or FILE.parquet too"
+        )
+    path = Path(out)
+    return str(path.with_name(path.stem + SERVICES_SUFFIX + path.suffix))
+
+
+def _writable(**paths: str | None) -> None:
+    given = {flag: path for flag, path in paths.items() if path is not None}
+    seen: dict[Path, str] = {}
+    for flag, path in given.items():
+        same = seen.setdefault(Path(path).resolve(), flag)
+        if same != flag:
+            raise UsageError(
+                f"{same} and {flag} name the same file ({path}): give two different files"
+            )
+    for path in given.values():
         try:
             check_writable(path)
         except OSError as err:
@@ -172,13 +195,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     _suffix(args.out, (".csv", ".parquet"), "--out")
     _suffix(args.workers_out, (".csv", ".parquet"), "--workers-out")
+    services_out = services_path(args.out) if args.service_rows else None
     params = _params(args.set, args.steps, worker_rows=args.workers_out is not None)
-    _writable(args.out, args.workers_out)
+    _writable(
+        **{"--out": args.out, "--workers-out": args.workers_out, "--service-rows": services_out}
+    )
     model = AccountabilityModel(
         rng=args.seed,
         regime=args.regime,
         worker_rows=args.workers_out is not None,
-        service_rows=False,
+        service_rows=services_out is not None,
         **params,
     )
     for _ in range(args.steps):
@@ -195,6 +221,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         written.append(
             f"wrote {len(workers)} worker rows from {reviews} reviews to {args.workers_out}"
         )
+    if services_out:
+        services = model.service_frame()
+        _write_table(services, services_out)
+        count = services["service"].nunique()
+        written.append(
+            f"wrote {len(services)} service rows ({count} service{'s' if count > 1 else ''} × "
+            f"{len(df)} weeks) to {services_out}"
+        )
     print(df[SUMMARY].iloc[-1].to_string(float_format=lambda value: f"{value:.3f}"))
     print("\n".join(written) or "nothing written: give --out FILE.csv or .parquet to keep the rows")
     return 0
@@ -207,7 +241,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     _suffix(args.out, (".png", ".svg", ".pdf"), "--out")
     params = _params(args.set, args.steps)
-    _writable(args.out)
+    _writable(**{"--out": args.out})
     frames = {r: run(r, steps=args.steps, seed=args.seed, **params) for r in args.regimes}
     print(f"Week {args.steps}, seed {args.seed}, same citizens and shocks in every regime:")
     print(_summary(frames).to_string(float_format=lambda value: f"{value:.3f}"))
@@ -287,6 +321,12 @@ def parser() -> argparse.ArgumentParser:
     run_parser.add_argument("--set", **sets)
     run_parser.add_argument("--out", help="weekly rows, .csv or .parquet")
     run_parser.add_argument("--workers-out", help="worker rows at each review, .csv or .parquet")
+    run_parser.add_argument(
+        "--service-rows",
+        action="store_true",
+        help="also one row per service each week, in a file beside --out "
+        f"(run.csv -> run{SERVICES_SUFFIX}.csv)",
+    )
     run_parser.set_defaults(func=cmd_run)
 
     compare_parser = sub.add_parser(

@@ -1,14 +1,20 @@
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
+PROJECT = Path(__file__).resolve().parents[1]
+
 
 def cli(*args, cwd=None):
+    """``python -m sim`` from this checkout (not whichever one is installed), run in ``cwd``."""
+    env = os.environ | {"PYTHONPATH": str(PROJECT)}
     return subprocess.run(
-        [sys.executable, "-m", "sim", *args], capture_output=True, text=True, cwd=cwd
+        [sys.executable, "-m", "sim", *args], capture_output=True, text=True, cwd=cwd, env=env
     )
 
 
@@ -30,6 +36,12 @@ def cli(*args, cwd=None):
         (["frobnicate"], "invalid choice"),
         (["run", "--steps", "2", "--out", "/proc/nowhere.csv"], "cannot write '/proc/nowhere.csv'"),
         (["run", "--out", "a.csv", "--workers-out", "a.csv"], "name the same file"),
+        (["run", "--steps", "2", "--service-rows"], "--service-rows writes one row per service"),
+        (
+            ["run", "--out", "a.csv", "--workers-out", "a.services.csv", "--service-rows"],
+            "--workers-out and --service-rows name the same file",
+        ),
+        (["run", "--out", "/proc/nowhere.csv", "--service-rows"], "cannot write '/proc/nowhere"),
         (["compare", "--out", "/proc/nowhere.png"], "cannot write '/proc/nowhere.png'"),
     ],
 )
@@ -77,6 +89,31 @@ def test_run_writes_csv_and_parquet_with_worker_rows(tmp_path):
     assert again.returncode == 0
     pd.testing.assert_frame_equal(
         pd.read_parquet(tmp_path / "run.parquet"), rows, check_dtype=False
+    )
+
+
+def test_service_rows_are_written_beside_the_weekly_rows_and_change_nothing(tmp_path):
+    from sim.metrics import SERVICE_COLUMNS
+
+    common = ["run", "--steps", "6", "--seed", "3", "--set", "n_services=3"]
+    out = cli(*common, "--out", str(tmp_path / "run.parquet"), "--service-rows")
+    assert out.returncode == 0, out.stderr
+    beside = tmp_path / "run.services.parquet"
+    assert out.stdout.strip().splitlines()[-2:] == [
+        f"wrote 6 weeks of the outcomes regime to {tmp_path / 'run.parquet'}",
+        f"wrote 18 service rows (3 services × 6 weeks) to {beside}",
+    ]
+    services = pd.read_parquet(beside)
+    assert list(services.columns) == list(SERVICE_COLUMNS)
+    assert sorted(set(services.service)) == [0, 1, 2] and sorted(set(services.step)) == [
+        *range(1, 7)
+    ]
+    # Each service's paid outcomes so far only grow, and the weekly rows are the run without them.
+    assert (services.groupby("service").paid_outcomes.diff().dropna() >= 0).all()
+    plain = cli(*common, "--out", str(tmp_path / "plain.parquet"))
+    assert plain.returncode == 0, plain.stderr
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "plain.parquet"), pd.read_parquet(tmp_path / "run.parquet")
     )
 
 

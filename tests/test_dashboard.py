@@ -16,7 +16,7 @@ import pytest
 import solara
 from solara.routing import Router, router_context
 
-from dashboards import app, replace
+from dashboards import app, replace, system_view
 from dashboards.app import CONTROLS, Page, headlines
 from dashboards.charts import charts_figure
 from dashboards.glossary import explain, lookup
@@ -644,3 +644,36 @@ def test_the_address_turns_presenter_mode_on_and_the_toggle_off(search, presenti
     assert bool(page.rc.find(v.Slider).widgets) is presenting
     page.click("Step")  # the run's buttons are there either way
     assert page.week() == 1
+
+
+def test_every_statistic_the_whole_system_tab_shows_has_a_glossary_entry():
+    params = system_view.settings(3, PARAMS["contracting"].default, 0.5)
+    result = system_view.run_system(params, seed=2, weeks=6)
+    shown = list(system_view.services_table(result).index) + system_view.LABELS
+    shown += _labels_drawn(system_view.figure(result))
+    assert len(shown) > 15
+    assert sorted({label for label in shown if lookup(label) is None}) == []
+    # Each headline names its statistic, so the page can explain it where it is said.
+    for line in system_view.headline(result, params)[1:]:
+        assert lookup(line.split(":")[0]) is not None, line
+    flows = system_view.flows_table(result).to_numpy()
+    assert np.trace(flows) == 0 and flows.sum() == result.sent.sum() > 0  # only to other services
+
+
+@pytest.mark.parametrize(
+    ("typed", "words"),
+    [
+        ({"n_services": 9}, "n_services=9 is out of range: use a whole number from 1 to 4"),
+        ({"contracting": "market"}, "contracting='market'"),
+        ({"payment_by_results": -0.1}, "payment_by_results=-0.1 is out of range"),
+    ],
+)
+def test_the_whole_system_tab_refuses_what_the_model_refuses_in_one_line(typed, words):
+    given = {
+        "n_services": 3,
+        "contracting": PARAMS["contracting"].default,
+        "payment_by_results": 0.5,
+    }
+    with pytest.raises(ParamError) as refused:
+        system_view.settings(**(given | typed))
+    assert words in str(refused.value) and "\n" not in str(refused.value)

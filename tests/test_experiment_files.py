@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from experiments import cli as command_line
+from experiments.analysis import load as load_rows
 from experiments.design import plan
 from experiments.execute import ExecutorError
 from experiments.spec import SpecError, bundled, load, parse
@@ -251,3 +252,57 @@ def test_a_reader_that_goes_away_is_not_an_error(tmp_path):
     listing.stdout.close()
     assert listing.wait(timeout=120) == 0
     assert listing.stderr.read() == ""
+
+
+WHOLE_SYSTEM = """
+name = "tiny_system"
+regimes = ["outcomes"]
+replications = 3
+steps = 6
+seed = 5
+record = "every"
+[base]
+n_citizens = 60
+n_workers = 6
+n_managers = 1
+n_services = 3
+payment_by_results = 0.5
+[vary]
+contracting = ["siloed", "alliance"]
+[analysis]
+outputs = ["handoffs", "attribution_error"]
+"""
+
+
+def test_the_whole_system_experiment_pairs_its_contracts_on_the_same_seeds():
+    exp = load("whole_system")
+    assert exp.base["n_services"] > 1 and exp.base["payment_by_results"] > 0
+    runs = plan(exp)
+    seeds = {
+        arm: [r.seed for r in runs if r.params["contracting"] == arm]
+        for arm in ("siloed", "alliance")
+    }
+    assert seeds["siloed"] == seeds["alliance"] and len(set(seeds["siloed"])) == exp.replications
+
+
+def test_the_system_table_is_paired_by_replicate_and_bad_input_is_one_line(tmp_path, capsys):
+    from experiments import systems
+
+    results = tmp_path / "r"
+    sweep(parse(WHOLE_SYSTEM), str(results), "sequential")
+    figure = tmp_path / "f.png"
+    assert systems.main([str(results), "--out", str(figure)]) == 0
+    out = capsys.readouterr().out
+    assert figure.stat().st_size > 10_000 and "| `handoffs` |" in out
+    runs = systems.per_run(load_rows(results), ["handoffs", "attribution_error"])
+    table = systems.contrast(runs, ["handoffs"], ["siloed", "alliance"]).iloc[0]
+    by_arm = runs.pivot_table(index="replicate", columns="contracting", values="handoffs")
+    assert table["diff"] == pytest.approx((by_arm.alliance - by_arm.siloed).mean())
+    assert table["n"] == 3
+    for argv in ([str(tmp_path)], [str(results), "--out", str(tmp_path / "f.gif")]):
+        assert systems.main(argv) == 2
+        assert len(capsys.readouterr().err.strip().splitlines()) == 1
+    unvaried = tmp_path / "u"
+    sweep(parse(SMALL), str(unvaried), "sequential")
+    assert systems.main([str(unvaried)]) == 2
+    assert "does not vary contracting" in capsys.readouterr().err
