@@ -162,8 +162,8 @@ def test_a_log_cleared_between_rooms_is_written_anew(tmp_path):
     first, second = PlayGame(db=log), PlayGame(db=log)
     first.work(*HONEST)
     assert len(read_weeks(log)) == 1
-    for leftover in tmp_path.iterdir():  # the trainer deletes the log and its WAL files
-        leftover.unlink()
+    log.unlink()  # the trainer deletes the log to start a new room
     second.work(*HONEST)
     weeks = read_weeks(log)
     assert list(weeks.session) == [second.session] and not second.log_problem
+    assert sorted(tmp_path.iterdir()) == [log]  # no journal left beside it
