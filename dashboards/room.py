@@ -4,11 +4,18 @@ It reads the anonymous log of played weeks (dashboards.play) and shows, for each
 learners invented outcomes and how many, how they split their time, and what their choices did to
 their citizens beside a simulated colleague in the same post. It looks at the log every
 ``REFRESH`` seconds and redraws when a learner has played a week; the log is exportable as CSV.
+
+With ``$ACCOUNTABILITY_LAB_ROOM_CODE`` set, the page opens only as ``/room?code=<that code>``;
+the server prints the address when it starts, where the trainer sees it.
 """
 
 from __future__ import annotations
 
+import hmac
+import os
+import sys
 import time
+from urllib.parse import parse_qs
 
 import pandas as pd
 import solara
@@ -19,6 +26,11 @@ from sim.regimes import COMPARED
 
 REFRESH = 1.0  # seconds between two looks at the log: the room sees a week within 2 s
 STYLE = {"font-size": "1.1em", "max-width": "70em", "padding": "1em"}
+CODE_ENV = "ACCOUNTABILITY_LAB_ROOM_CODE"  # the room page's code; the page is open when unset
+WRONG_CODE = (
+    "This page needs the room's code: open /room?code=… with the code the server printed "
+    "when it started."
+)
 TABLE_STYLE = "<style>.room td, .room th {padding: 0.2em 0.8em; text-align: right}</style>"
 
 
@@ -56,9 +68,45 @@ def room_summary(weeks: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
+def room_code() -> str:
+    """The code the room page asks for (``$ACCOUNTABILITY_LAB_ROOM_CODE``); empty: no code."""
+    return os.environ.get(CODE_ENV, "").strip()
+
+
+def code_problem(search: str | None, code: str) -> str:
+    """Why an address does not open the room page: empty when it does.
+
+    Args:
+        search: The query string without its ``?`` (``solara.use_router().search``), or None.
+        code: The room's code; empty when the page needs none.
+    """
+    if not code:
+        return ""
+    given = parse_qs(search or "").get("code", [""])[0]
+    # compare_digest: the time taken does not tell how much of a guess was right.
+    return "" if hmac.compare_digest(given.encode(), code.encode()) else WRONG_CODE
+
+
+def announce() -> None:
+    """Print the room page's address with its code, if it has one, to the server's output."""
+    if room_code():
+        print(f"The room page: /room?code={room_code()}", file=sys.stderr, flush=True)
+
+
 @solara.component
 def Room():
-    """The trainer's page: the room's choices, refreshed as learners play."""
+    """The trainer's page: the room's choices, refreshed as learners play (code checked first)."""
+    problem = code_problem(solara.use_router().search, room_code())
+    if problem:
+        solara.Title("Accountability Lab: the room")
+        solara.Warning(problem, classes=["room-code"])
+        return
+    RoomTable()
+
+
+@solara.component
+def RoomTable():
+    """The room's choices, refreshed as learners play."""
     played = solara.use_reactive(0)  # rows in the log when the page last looked
 
     def watch():
@@ -93,3 +141,6 @@ def Room():
 def Layout(children):
     """Solara's page layout without route tabs: learners see no link to the room."""
     solara.AppLayout(children=children, navigation=False)
+
+
+announce()

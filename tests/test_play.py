@@ -155,3 +155,15 @@ def test_a_log_that_cannot_be_written_costs_the_room_a_row_not_the_learner_a_wee
     assert game.week == 1 and len(game.played) == 1
     assert game.log_problem.startswith("This week was played but not logged for the room")
     assert "\n" not in game.log_problem
+
+
+def test_a_log_cleared_between_rooms_is_written_anew(tmp_path):
+    log = tmp_path / "log.sqlite"
+    first, second = PlayGame(db=log), PlayGame(db=log)
+    first.work(*HONEST)
+    assert len(read_weeks(log)) == 1
+    log.unlink()  # the trainer deletes the log to start a new room
+    second.work(*HONEST)
+    weeks = read_weeks(log)
+    assert list(weeks.session) == [second.session] and not second.log_problem
+    assert sorted(tmp_path.iterdir()) == [log]  # no journal left beside it

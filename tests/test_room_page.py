@@ -8,9 +8,9 @@ import os
 import pandas as pd
 import pytest
 
-from dashboards import play
+from dashboards import play, room
 from dashboards.play import WEEKS_PER_REGIME, PlayGame, read_weeks
-from dashboards.room import room_summary
+from dashboards.room import code_problem, room_summary
 from dashboards.serve import CHROMIUM, CHROMIUM_ARGS, open_page, server
 
 HONEST = (90, 0, 10, "neediest", 0)
@@ -44,6 +44,24 @@ def test_an_empty_room_has_no_columns(tmp_path):
     assert room_summary(read_weeks(tmp_path / "none.sqlite")).empty
 
 
+@pytest.mark.parametrize(
+    ("search", "code", "opens"),
+    [
+        ("", "", True),  # no code set: the page is open, as before
+        ("code=4821", "4821", True),
+        ("code=4822", "4821", False),
+        ("", "4821", False),
+        ("code=", "4821", False),
+        ("seed=4821", "4821", False),
+    ],
+)
+def test_the_room_page_opens_only_with_its_code_when_it_has_one(search, code, opens):
+    problem = code_problem(search, code)
+    assert (problem == "") is opens
+    assert problem in ("", room.WRONG_CODE) and "\n" not in problem
+    assert code not in problem or not code  # the page never tells the code
+
+
 playwright = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extra")
 
 
@@ -74,3 +92,28 @@ def test_the_room_page_updates_by_itself_and_exports_csv(tmp_path, monkeypatch):
         assert blocked == [], blocked
         ctx.close()
         browser.close()
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs chromium at /usr/bin/chromium")
+def test_a_wrong_room_code_shows_one_line_and_nothing_of_the_room(tmp_path, monkeypatch):
+    monkeypatch.setenv(play.DB_ENV, str(tmp_path / "room.sqlite"))  # the server inherits both
+    monkeypatch.setenv(room.CODE_ENV, "4821")
+    PlayGame(seed=3, db=tmp_path / "room.sqlite").work(*GAMING)
+    with server() as (url, proc), playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        blocked: list[str] = []
+        ctx, _ = open_page(browser, url, blocked)
+        page = ctx.new_page()
+        page.goto(url + "room?code=1234")
+        page.get_by_text("This page needs the room's code").wait_for()
+        assert page.get_by_text("under targets").count() == 0
+        assert page.get_by_role("button", name="Download the room's choices").count() == 0
+        page.goto(url + "room?code=4821")
+        page.get_by_text("under targets").wait_for()
+        assert blocked == [], blocked
+        ctx.close()
+        browser.close()
+        proc.terminate()
+        said = proc.communicate(timeout=30)[0]
+    assert "/room?code=4821" in said  # where the trainer sees it
