@@ -246,8 +246,8 @@ class Commissioner(mesa.Agent):
 def route_referrals(model: AccountabilityModel, rng: np.random.Generator) -> int:
     """Hand this week's referrals to the services that own each domain; returns re-referrals.
 
-    A referred citizen loses some trust (a new relationship to build) and waits REFERRAL_WAIT
-    weeks for a first contact; one who trusts little may never arrive. A referral for a need the
+    A referred citizen waits REFERRAL_WAIT weeks for a first contact, with a new relationship to
+    build; one who trusts little may never arrive. A referral for a need the
     citizen was already referred for is failure demand (a re-referral). A referral reviewed
     jointly by the two services' managers (``Service.joint_review``) is lost less often, and
     the receiving service starts from what the sending one understood of the person.

@@ -18,8 +18,9 @@ CASES = [("outcomes", 3), ("learning", 3), ("hybrid", 11), ("outcomes", 11)]
 WEEKS = (1, 13, 52)
 
 
-def _values(regime, seed):
-    df = sim.run(regime, steps=max(WEEKS), seed=seed, switch_step=40, shift_step=30)
+def pinned_values(regime, seed, **params):
+    """The pinned weeks' numbers of one run, with ``params`` set (tests/test_systems.py too)."""
+    df = sim.run(regime, steps=max(WEEKS), seed=seed, switch_step=40, shift_step=30, **params)
     rows = df[df.step.isin(WEEKS)].select_dtypes("number")
     return {
         f"{col}@{int(step)}": float(v)
@@ -30,7 +31,7 @@ def _values(regime, seed):
 
 
 def test_fixed_seeds_give_the_pinned_outputs():
-    got = {f"{r}/{s}": _values(r, s) for r, s in CASES}
+    got = {f"{r}/{s}": pinned_values(r, s) for r, s in CASES}
     if os.environ.get("PIN_UPDATE"):
         PINS.write_text(json.dumps(got, indent=1, sort_keys=True))
         pytest.skip("pins rewritten")

@@ -21,7 +21,7 @@ from sim.services import JOINT_REVIEW_TIME, Commissioner, scopes
 from sim.tendering import GAMING_LINE
 from tests import mutants
 from tests.conftest import late_mean
-from tests.test_pinned import CASES, PINS, WEEKS
+from tests.test_pinned import CASES, PINS, pinned_values
 
 SEEDS = (0, 1, 2, 3)
 # Three services of the default size, each a quarter of its contract's value paid on results.
@@ -30,23 +30,11 @@ SYSTEM = {"n_services": 3, "payment_by_results": 0.5}
 LEARNING_INSIDE = ",".join(["learning"] * SYSTEM["n_services"])
 
 
-def _values(regime, seed, **params):
-    """The pinned weeks' numbers, as tests/test_pinned.py reads them, with ``params`` set."""
-    df = sim.run(regime, steps=max(WEEKS), seed=seed, switch_step=40, shift_step=30, **params)
-    rows = df[df.step.isin(WEEKS)].select_dtypes("number")
-    return {
-        f"{col}@{int(step)}": float(v)
-        for step, row in zip(rows.step, rows.to_dict("records"), strict=True)
-        for col, v in row.items()
-        if col != "step"
-    }
-
-
 def test_one_service_gives_the_pinned_outputs_whatever_the_contract():
     pinned = json.loads(PINS.read_text())
     for regime, seed in CASES[:2]:
         for contracting in ("siloed", "alliance"):
-            got = _values(regime, seed, n_services=1, contracting=contracting)
+            got = pinned_values(regime, seed, n_services=1, contracting=contracting)
             expected = pinned[f"{regime}/{seed}"]
             assert set(expected) <= set(got)
             for key, value in expected.items():
