@@ -604,11 +604,11 @@ def _arms(
         labels.append(label if isinstance(label, str) else arm_label(overrides))
     if len(problems.found) > found:
         return [], []
-    for number, arm in enumerate(arms, start=1):
-        # Two arms that run the same parameters would be the same runs under two names.
-        same = [
-            n for n, other in enumerate(arms[: number - 1], start=1) if base | other == base | arm
-        ]
+    # Two arms that run the same parameters (a default set or left alone alike) would be the
+    # same runs under two names.
+    complete = [validate(base | arm) for arm in arms]
+    for number, arm in enumerate(complete, start=1):
+        same = [n for n, other in enumerate(complete[: number - 1], start=1) if other == arm]
         if same:
             problems.add(
                 f"{source} [[arms]] {number} sets the same parameters as arm {same[0]}: "
