@@ -166,11 +166,21 @@ def contrast(
     return pd.DataFrame(means), pd.DataFrame(differences)
 
 
+# A table's cell for an output an arm leaves empty (gaming_providers without re-tendering).
+EMPTY_CELL = "—"
+
+
+def _cell(value: float, half_width: float, sign: str = "") -> str:
+    if np.isnan(value):
+        return EMPTY_CELL
+    return f"{value:{sign}.3f} ± {half_width:.3f}"
+
+
 def markdown(means: pd.DataFrame, differences: pd.DataFrame, arms: list[str]) -> str:
-    """Both tables in Markdown, mean ± 95 % CI half-width, three decimals."""
+    """Both tables in Markdown, mean ± 95 % CI half-width, three decimals; — where empty."""
     lines = ["| output | " + " | ".join(arms) + " |", "|" + "---|" * (len(arms) + 1)]
     for output, rows in means.groupby("output", sort=False):
-        cells = [f"{r.mean:.3f} ± {r.ci95:.3f}" for r in rows.set_index(ARM).loc[arms].itertuples()]
+        cells = [_cell(r.mean, r.ci95) for r in rows.set_index(ARM).loc[arms].itertuples()]
         lines.append(f"| `{output}` | " + " | ".join(cells) + " |")
     pairs = differences[differences.output == differences.output.iloc[0]].n
     lines += [
@@ -181,9 +191,7 @@ def markdown(means: pd.DataFrame, differences: pd.DataFrame, arms: list[str]) ->
         "|" + "---|" * len(arms),
     ]
     for output, rows in differences.groupby("output", sort=False):
-        cells = [
-            f"{r.diff:+.3f} ± {r.ci95:.3f}" for r in rows.set_index(ARM).loc[arms[1:]].itertuples()
-        ]
+        cells = [_cell(r.diff, r.ci95, "+") for r in rows.set_index(ARM).loc[arms[1:]].itertuples()]
         lines.append(f"| `{output}` | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
