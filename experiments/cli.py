@@ -167,6 +167,8 @@ def cmd_dry_run(exp: Experiment, args) -> int:
     if exp.base:
         print("base: " + ", ".join(f"{k} = {v!r}" for k, v in exp.base.items()))
     table = pd.DataFrame([{k: p[k] for k in exp.varied} for p in points(exp)])
+    if exp.arms:
+        table.insert(0, "arm", exp.arm_labels)
     if exp.varied:
         table.index.name = "point"
         print(table.to_string(max_rows=40))

@@ -298,6 +298,16 @@ def test_an_arms_file_parses_into_arms_on_base_with_labels_given_or_made():
     ]
 
 
+def test_a_dry_run_shows_each_arm_by_its_label(tmp_path, capsys):
+    status, out, err = run_main(
+        capsys, "run", "whole_system", "--out", tmp_path / "r", "--dry-run", "--workers", "2"
+    )
+    assert status == 0 and not err
+    assert "4 points x 1 regime (outcomes) x 20 replications = 80 runs" in out
+    assert "alliance, learning inside" in out and "siloed, re-tendered yearly" in out
+    assert not (tmp_path / "r").exists()
+
+
 def test_every_arm_runs_on_the_same_replicate_seeds():
     for exp in (parse(WHOLE_SYSTEM), load("whole_system")):
         runs = plan(exp)
@@ -390,23 +400,25 @@ def test_the_arms_tables_pair_each_arm_with_the_first_by_replicate():
     from experiments import systems
 
     # A synthetic store: 3 arms x 4 replicates, weeks 2 and 4; the late half is week 4 alone.
-    rows = []
-    for point in range(3):
-        for rep in range(4):
-            for step in (2, 4):
-                rows.append(
-                    {
-                        "run_id": point * 4 + rep,
-                        "point_id": point,
-                        "replicate": rep,
-                        "regime": "outcomes",
-                        "step": step,
-                        # The replicate's own level, shared by every arm (common random numbers),
-                        # plus the arm's effect; week 2 is settling in and must not count.
-                        "handoffs": 100.0 if step == 2 else rep * 10 + point * 0.5 + rep * (point == 2),
-                        "attribution_error": step / 4 * (point + 1),
-                    }
-                )
+    # Hand-offs: the replicate's own level, shared by every arm (common random numbers), plus the
+    # arm's effect (B: 0.5; C: 1 + rep); week 2 is settling in (100) and must not count.
+    def handoffs(point: int, rep: int, step: int) -> float:
+        return 100.0 if step == 2 else rep * 10 + point * 0.5 + rep * (point == 2)
+
+    rows = [
+        {
+            "run_id": point * 4 + rep,
+            "point_id": point,
+            "replicate": rep,
+            "regime": "outcomes",
+            "step": step,
+            "handoffs": handoffs(point, rep, step),
+            "attribution_error": step / 4 * (point + 1),
+        }
+        for point in range(3)
+        for rep in range(4)
+        for step in (2, 4)
+    ]
     df = pd.DataFrame(rows)
     arms = ["A", "B", "C"]
     runs = systems.per_run(df, ["handoffs", "attribution_error"], arms)
