@@ -66,7 +66,7 @@ def outputs_of(exp: Experiment) -> list[str]:
 def arms_of(exp: Experiment) -> list[str]:
     """The label of each arm (each point of the design), in the order the file gives them.
 
-    An ``[[arms]]`` arm's label is its own; a ``[vary]`` point's is its values joined.
+    An ``[[arms]]`` arm's label is its own; a ``[vary]`` point's is ``name = value``, joined.
 
     Raises:
         SpecError: The experiment has fewer than two arms, or a sampler's points.
@@ -79,7 +79,8 @@ def arms_of(exp: Experiment) -> list[str]:
     if exp.arms:
         labels = list(exp.arm_labels)
     else:
-        labels = [arm_label({k: p[k] for k in exp.varied}) for p in points(exp)]
+        # A point's values alone would label it "3": name the parameters too.
+        labels = [arm_label({k: f"{k} = {p[k]}" for k in exp.varied}) for p in points(exp)]
     if len(labels) < 2:
         raise SpecError(
             f"experiment {exp.name!r} has {len(labels)} arm: give two or more [[arms]] "
