@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from experiments.spec import Experiment
-from sim.params import PARAMS
+from sim.params import PARAMS, defaults
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,16 @@ def _typed(name: str, value: float) -> Any:
 
 
 def points(exp: Experiment) -> list[dict[str, Any]]:
-    """Every parameter point, base parameters included."""
+    """Every parameter point, base parameters included.
+
+    An experiment's arms are its points, in the file's order; a parameter that one arm sets and
+    another leaves alone is given its default in the other, so every point names every varied
+    parameter (the run is the same either way).
+    """
+    if exp.arms:
+        every = defaults()
+        unset = {name: every[name] for name in exp.varied}
+        return [unset | exp.base | arm for arm in exp.arms]
     if exp.sampler:
         names = list(exp.sampler["bounds"])
         return [

@@ -53,6 +53,7 @@ TOP_KEYS = {
     "base",
     "vary",
     "sampler",
+    "arms",
     "analysis",
     "model",
 }
@@ -61,6 +62,10 @@ NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 # The model every experiment runs unless its file names another; any other is code from outside
 # this project, run only when the user allows it (``allow_model_code``).
 DEFAULT_MODEL = "sim:run"
+# An arm's key that names it rather than setting a parameter.
+ARM_LABEL = "label"
+# Joins an arm's parameter values into the label it gets when its file gives none.
+LABEL_SEPARATOR = " · "
 
 
 class SpecError(ValueError):
@@ -119,6 +124,10 @@ class Experiment:
         base: Parameters fixed for every run, converted to their declared types.
         vary: Parameter name to the list of values of a full-factorial design (declared types).
         sampler: ``None`` or a dict with ``method``, ``n``, ``bounds`` and ``levels`` (Morris).
+        arms: Explicit arms (``[[arms]]``), each the parameters it sets on top of ``base``
+            (declared types); empty when the design is ``vary`` or ``sampler``. Every arm runs on
+            the same replicate seeds, so an arm minus the first is a paired difference.
+        arm_labels: Each arm's label: the file's ``label``, or its parameter values joined.
         analysis: Outputs to plot (``outputs``) and the varied parameter for the x axis (``x``).
         model: ``module:function`` run for each run (default ``sim:run``). Any other is code from
             outside this project: ``parse`` refuses it unless ``allow_model_code`` is given, and
@@ -138,6 +147,8 @@ class Experiment:
     vary: dict[str, list]
     sampler: dict[str, Any] | None
     analysis: dict[str, Any] = field(default_factory=dict)
+    arms: tuple[dict[str, Any], ...] = ()
+    arm_labels: tuple[str, ...] = ()
     model: str = DEFAULT_MODEL
     text: str = ""
 
@@ -149,17 +160,29 @@ class Experiment:
     @property
     def varied(self) -> list[str]:
         """Names of the parameters that change between points."""
+        if self.arms:
+            return _arm_names(self.arms)
         return list(self.sampler["bounds"]) if self.sampler else list(self.vary)
 
     @property
     def n_points(self) -> int:
         """Parameter points in the design, counted without drawing the sample."""
-        return _count_points(self.vary, self.sampler)
+        return len(self.arms) if self.arms else _count_points(self.vary, self.sampler)
 
     @property
     def n_runs(self) -> int:
         """Runs in the design: points x regimes x replications."""
         return self.n_points * len(self.regimes) * self.replications
+
+
+def _arm_names(arms: Iterable[dict[str, Any]]) -> list[str]:
+    """The parameters any arm sets, in the order the file first names them."""
+    return list(dict.fromkeys(name for arm in arms for name in arm if name != ARM_LABEL))
+
+
+def arm_label(overrides: dict[str, Any]) -> str:
+    """An arm's label made from the values it sets, e.g. ``alliance · learning,learning``."""
+    return LABEL_SEPARATOR.join(str(value) for value in overrides.values()) or "base"
 
 
 def _count_points(vary: dict[str, list], sampler: dict[str, Any] | None) -> int:
@@ -446,15 +469,27 @@ def parse(text: str, source: str = "experiment", *, allow_model_code: bool = Fal
         sampler = _sampler(sampler, base, source, problems)
         if _table(raw.get("vary")):
             problems.add(f"{source}: use either [vary] lists or a [sampler], not both")
+    arms: list[dict[str, Any]] = []
+    labels: list[str] = []
+    if "arms" in raw:
+        arms, labels = _arms(raw["arms"], base, source, problems)
+        given = [f"[{key}]" for key in ("vary", "sampler") if key in raw]
+        if given:
+            problems.add(
+                f"{source}: use either [[arms]] or {' or '.join(given)}, not both: each arm "
+                "sets its own parameters on top of [base]"
+            )
     design_ok = len(problems.found) == before_design
     # The names the file varies, even those refused above: x = one of them is not a new problem.
     varied = list(_table(_table(raw.get("sampler")).get("bounds")) or _table(raw.get("vary")))
+    if isinstance(raw.get("arms"), list):
+        varied += _arm_names(_table(arm) for arm in raw["arms"])
     analysis = _analysis(raw.get("analysis", {}), varied, source, problems)
     model = DEFAULT_MODEL
     with problems.collect():
         model = _model(raw, source, allow_model_code)
     if design_ok and regimes and _whole(ints["replications"], 1):
-        points = _count_points(vary, sampler)
+        points = len(arms) if arms else _count_points(vary, sampler)
         runs = points * len(regimes) * ints["replications"]
         if runs > MAX_RUNS:
             problems.add(
@@ -476,6 +511,8 @@ def parse(text: str, source: str = "experiment", *, allow_model_code: bool = Fal
         vary=vary,
         sampler=sampler,
         analysis=analysis,
+        arms=tuple(arms),
+        arm_labels=tuple(labels),
         model=model,
         text=text,
     )
@@ -534,6 +571,56 @@ def _sampler(raw: Any, base: dict, source: str, problems: _Problems) -> dict | N
         "bounds": {k: list(map(float, b)) for k, b in bounds.items()},
         "levels": levels,
     }
+
+
+def _arms(
+    raw: Any, base: dict[str, Any], source: str, problems: _Problems
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Each arm's parameters (declared types) and label; every problem noted, one line each."""
+    if not isinstance(raw, list) or not raw or not all(isinstance(arm, dict) for arm in raw):
+        problems.add(
+            f"{source}: arms must be one or more [[arms]] tables, each an optional label and "
+            "parameter = value settings on top of [base]"
+        )
+        return [], []
+    arms, labels, found = [], [], len(problems.found)
+    for number, table in enumerate(raw, start=1):
+        where = f"{source} [[arms]] {number}"
+        label = table.get(ARM_LABEL)
+        if ARM_LABEL in table and (not isinstance(label, str) or not label.strip()):
+            problems.add(f"{where}: label={label!r}: use a non-empty string")
+        overrides = {}
+        for name, value in table.items():
+            if name == ARM_LABEL:
+                continue
+            if name == "regime":
+                problems.add(f"{where}: set regimes with 'regimes = [...]', not an arm's regime")
+                continue
+            with problems.collect():
+                overrides[name] = _value(name, value, where)
+        with problems.collect():
+            _check(base | overrides, where)  # the arm's sizes and lists hold together with base
+        arms.append(overrides)
+        labels.append(label if isinstance(label, str) else arm_label(overrides))
+    if len(problems.found) > found:
+        return [], []
+    # Two arms that run the same parameters (a default set or left alone alike) would be the
+    # same runs under two names.
+    complete = [validate(base | arm) for arm in arms]
+    for number, arm in enumerate(complete, start=1):
+        same = [n for n, other in enumerate(complete[: number - 1], start=1) if other == arm]
+        if same:
+            problems.add(
+                f"{source} [[arms]] {number} sets the same parameters as arm {same[0]}: "
+                "give each arm different settings"
+            )
+    repeated = [label for label, count in Counter(labels).items() if count > 1]
+    if repeated:
+        problems.add(
+            f"{source}: [[arms]] label {repeated[0]!r} names more than one arm: give each arm "
+            "its own label"
+        )
+    return arms, labels
 
 
 def model_function(path: str) -> Callable[..., Any]:

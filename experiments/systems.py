@@ -1,11 +1,12 @@
-"""Siloed contracts against the alliance: the table and figure of a whole-system experiment.
+"""Arms of a whole-system experiment: the tables and figure, each arm paired with the first.
 
 ``python -m experiments.systems DIR --out docs/whole-system.png`` reads the stored rows of a run of
-``experiments/bundled/whole_system.toml`` (or any experiment that varies ``contracting``), prints
-one Markdown table (late means per contract, mean and 95 % CI over replicates, and the paired
-difference, replicate by replicate on common random numbers) and draws one figure: each output
-week by week under each contract, and the paired differences. Names and meanings come from
-sim.params and sim.metrics, so the figure says what the model says.
+``experiments/bundled/whole_system.toml`` (or any experiment with ``[[arms]]`` or ``[vary]``: each
+point is an arm), prints two Markdown tables (late means per arm, mean and 95 % CI over
+replicates; and each arm minus the first, replicate by replicate on common random numbers, with
+95 % CIs) and draws one figure: each output week by week under each arm, and the paired
+differences. Names and meanings come from sim.params and sim.metrics, so the figure says what the
+model says.
 
 Bad input (a directory that holds no such experiment, a figure name without .png, .svg or .pdf)
 stops with one line and exit status 2.
@@ -14,6 +15,7 @@ stops with one line and exit status 2.
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 import textwrap
 from pathlib import Path
@@ -28,21 +30,23 @@ import pandas as pd
 from scipy import stats
 
 from experiments.analysis import experiment_of, load
-from experiments.spec import Experiment, SpecError
+from experiments.design import points
+from experiments.spec import Experiment, SpecError, arm_label
 from sim.metrics import COLUMNS
 from sim.params import PARAMS
 
-CONTRACTING = "contracting"
-# Weekly columns averaged over the second half of the run (weeks 53-104 of two years): one week's
-# hand-offs and failure demand are noisy, and the first half holds the settling in of caseloads,
-# referrals and targets.
+# The column that names each run's arm in the tables.
+ARM = "arm"
+# Weekly columns averaged over the second half of the run (weeks 53-104 of two years, so weeks
+# 56-104 when every 4th week is recorded): one week's hand-offs and failure demand are noisy, and
+# the first half holds the settling in of caseloads, referrals and targets.
 LATE_SHARE = 0.5
 # Columns that accumulate over the run are read at the last week instead.
 CUMULATIVE = ("attribution_error",)
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
-# One colour per contracting arm, in the order the experiment gives them (not the regimes' colours:
-# every arm runs the same regime).
-ARM_COLOURS = ("#d35400", "#16a085", "#2c3e50")
+# One colour per arm, in the order the experiment gives them (not the regimes' colours: every
+# arm may run the same regime).
+ARM_COLOURS = ("#d35400", "#16a085", "#2980b9", "#8e44ad", "#2c3e50", "#7f8c8d")
 
 
 class UsageError(Exception):
@@ -59,19 +63,30 @@ def outputs_of(exp: Experiment) -> list[str]:
     return list(exp.analysis.get("outputs", ["handoffs", "failure_demand", "gaming_gap"]))
 
 
-def contracts_of(exp: Experiment) -> list[str]:
-    """The contracting arms of an experiment, in the order its file gives them.
+def arms_of(exp: Experiment) -> list[str]:
+    """The label of each arm (each point of the design), in the order the file gives them.
+
+    An ``[[arms]]`` arm's label is its own; a ``[vary]`` point's is ``name = value``, joined.
 
     Raises:
-        SpecError: The experiment does not vary ``contracting`` over two or more values.
+        SpecError: The experiment has fewer than two arms, or a sampler's points.
     """
-    arms = list(exp.vary.get(CONTRACTING, []))
-    if len(arms) < 2:
+    if exp.sampler:
         raise SpecError(
-            f"experiment {exp.name!r} does not vary {CONTRACTING}: "
-            f"give [vary] {CONTRACTING} = {list(PARAMS[CONTRACTING].choices or ())}"
+            f"experiment {exp.name!r} draws its points with a sampler: give [[arms]] or [vary] "
+            "lists to compare arms"
         )
-    return [str(arm) for arm in arms]
+    if exp.arms:
+        labels = list(exp.arm_labels)
+    else:
+        # A point's values alone would label it "3": name the parameters too.
+        labels = [arm_label({k: f"{k} = {p[k]}" for k in exp.varied}) for p in points(exp)]
+    if len(labels) < 2:
+        raise SpecError(
+            f"experiment {exp.name!r} has {len(labels)} arm: give two or more [[arms]] "
+            "(or [vary] values) to compare"
+        )
+    return labels
 
 
 def late_from(df: pd.DataFrame) -> int:
@@ -79,17 +94,25 @@ def late_from(df: pd.DataFrame) -> int:
     return int(df.step.max() * LATE_SHARE) + 1
 
 
-def per_run(df: pd.DataFrame, outputs: list[str]) -> pd.DataFrame:
-    """One row per run: each output's mean over the run's second half, or its last-week value."""
+def per_run(df: pd.DataFrame, outputs: list[str], arms: list[str]) -> pd.DataFrame:
+    """One row per run: each output's mean over the run's second half, or its last-week value.
+
+    Args:
+        df: The stored rows.
+        outputs: The outputs to summarise.
+        arms: Each point's arm label, by point id.
+    """
     late = df[df.step >= late_from(df)]
-    keys = ["run_id", "replicate", "regime", CONTRACTING]
+    keys = ["run_id", "replicate", "regime", "point_id"]
     weekly = [col for col in outputs if col not in CUMULATIVE]
     table = late.groupby(keys)[weekly].mean()
     last = df.loc[df.groupby("run_id").step.idxmax()].set_index(keys)
     for col in outputs:
         if col in CUMULATIVE:
             table[col] = last[col]
-    return table.reset_index()
+    table = table.reset_index()
+    table.insert(0, ARM, table.point_id.map(dict(enumerate(arms))))
+    return table
 
 
 def _half_width(values: pd.Series) -> float:
@@ -99,39 +122,78 @@ def _half_width(values: pd.Series) -> float:
     return float(stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values)))
 
 
-def contrast(runs: pd.DataFrame, outputs: list[str], arms: list[str]) -> pd.DataFrame:
-    """Mean and 95 % CI half-width per arm, and each later arm minus the first, paired.
+def contrast(
+    runs: pd.DataFrame, outputs: list[str], arms: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each arm's mean with its 95 % CI, and each later arm minus the first, paired by seed.
+
+    Only replicates with both arms stored are paired, so a partial sweep gives what it can.
 
     Returns:
-        One row per output: ``ARM``, ``ARM_ci95`` for each arm, ``diff`` and ``diff_ci95`` (the
-        last arm minus the first, replicate by replicate), and ``n`` (pairs).
+        ``(means, differences)``: one row per output and arm (``output``, ``arm``, ``mean``,
+        ``ci95``, ``n`` runs), and one row per output and later arm (``output``, ``arm``,
+        ``diff``, ``ci95``, ``n`` pairs).
     """
-    first, last = arms[0], arms[-1]
-    rows = []
+    means, differences = [], []
+    first = arms[0]
     for col in outputs:
-        by_arm = runs.pivot_table(index=["regime", "replicate"], columns=CONTRACTING, values=col)
-        row: dict[str, object] = {"output": col}
+        by_arm = runs.pivot_table(index=["regime", "replicate"], columns=ARM, values=col)
         for arm in arms:
-            row[arm] = float(by_arm[arm].mean())
-            row[f"{arm}_ci95"] = _half_width(by_arm[arm])
-        paired = (by_arm[last] - by_arm[first]).dropna()
-        row["diff"] = float(paired.mean())
-        row["diff_ci95"] = _half_width(paired)
-        row["n"] = len(paired)
-        rows.append(row)
-    return pd.DataFrame(rows)
+            values = by_arm[arm].dropna() if arm in by_arm else pd.Series(dtype=float)
+            means.append(
+                {
+                    "output": col,
+                    ARM: arm,
+                    "mean": float(values.mean()),
+                    "ci95": _half_width(values),
+                    "n": len(values),
+                }
+            )
+        for arm in arms[1:]:
+            paired = (
+                (by_arm[arm] - by_arm[first]).dropna()
+                if {arm, first} <= set(by_arm)
+                else pd.Series(dtype=float)
+            )
+            differences.append(
+                {
+                    "output": col,
+                    ARM: arm,
+                    "diff": float(paired.mean()),
+                    "ci95": _half_width(paired),
+                    "n": len(paired),
+                }
+            )
+    return pd.DataFrame(means), pd.DataFrame(differences)
 
 
-def markdown(table: pd.DataFrame, arms: list[str]) -> str:
-    """The contrast as a Markdown table, mean ± 95 % CI half-width, three decimals."""
-    head = ["output", *arms, f"{arms[-1]} − {arms[0]} (paired)"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for row in table.itertuples(index=False):
-        values = row._asdict()
-        cells = [f"`{values['output']}`"]
-        cells += [f"{values[arm]:.3f} ± {values[f'{arm}_ci95']:.3f}" for arm in arms]
-        cells.append(f"{values['diff']:+.3f} ± {values['diff_ci95']:.3f}")
-        lines.append("| " + " | ".join(cells) + " |")
+# A table's cell for an output an arm leaves empty (gaming_providers without re-tendering).
+EMPTY_CELL = "—"
+
+
+def _cell(value: float, half_width: float, sign: str = "") -> str:
+    if np.isnan(value):
+        return EMPTY_CELL
+    return f"{value:{sign}.3f} ± {half_width:.3f}"
+
+
+def markdown(means: pd.DataFrame, differences: pd.DataFrame, arms: list[str]) -> str:
+    """Both tables in Markdown, mean ± 95 % CI half-width, three decimals; — where empty."""
+    lines = ["| output | " + " | ".join(arms) + " |", "|" + "---|" * (len(arms) + 1)]
+    for output, rows in means.groupby("output", sort=False):
+        cells = [_cell(r.mean, r.ci95) for r in rows.set_index(ARM).loc[arms].itertuples()]
+        lines.append(f"| `{output}` | " + " | ".join(cells) + " |")
+    pairs = differences[differences.output == differences.output.iloc[0]].n
+    lines += [
+        "",
+        f"Paired differences against {arms[0]} (same seeds; {pairs.min()} pairs):",
+        "",
+        "| output | " + " | ".join(f"{arm} − {arms[0]}" for arm in arms[1:]) + " |",
+        "|" + "---|" * len(arms),
+    ]
+    for output, rows in differences.groupby("output", sort=False):
+        cells = [_cell(r.diff, r.ci95, "+") for r in rows.set_index(ARM).loc[arms[1:]].itertuples()]
+        lines.append(f"| `{output}` | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -141,40 +203,57 @@ def _title(column: str) -> str:
     return column + "\n" + textwrap.fill(meaning, 46)
 
 
-def figure(df: pd.DataFrame, exp: Experiment, table: pd.DataFrame, arms: list[str]) -> plt.Figure:
-    """Each output week by week under each contract (95 % CI bands), and the paired differences."""
-    outputs = list(table.output)
+def figure(
+    df: pd.DataFrame, exp: Experiment, differences: pd.DataFrame, arms: list[str]
+) -> plt.Figure:
+    """Each output week by week under each arm (95 % CI bands), and the paired differences."""
+    outputs = list(dict.fromkeys(differences.output))
     panels = len(outputs) + 1
     cols = 3
     rows = int(np.ceil(panels / cols))
     fig, axes = plt.subplots(
-        rows, cols, figsize=(4.6 * cols, 3.7 * rows), constrained_layout=True, squeeze=False
+        rows, cols, figsize=(4.8 * cols, 3.7 * rows), constrained_layout=True, squeeze=False
     )
     flat = axes.ravel()
-    by_week = df.groupby([CONTRACTING, "step"])
+    colours = dict(zip(arms, itertools.cycle(ARM_COLOURS), strict=False))
+    df = df.assign(**{ARM: df.point_id.map(dict(enumerate(arms)))})
+    by_week = df.groupby([ARM, "step"])
     for ax, col in zip(flat, outputs, strict=False):
         mean = by_week[col].mean()
         half = by_week[col].agg(_half_width)
-        for arm, colour in zip(arms, ARM_COLOURS, strict=False):
+        for arm in arms:
+            if arm not in mean.index.get_level_values(ARM):
+                continue
             weeks = mean[arm].index
-            ax.plot(weeks, mean[arm], color=colour, lw=2, label=arm)
+            ax.plot(weeks, mean[arm], color=colours[arm], lw=2, label=arm)
             ax.fill_between(
-                weeks, mean[arm] - half[arm], mean[arm] + half[arm], color=colour, alpha=0.2
+                weeks, mean[arm] - half[arm], mean[arm] + half[arm], color=colours[arm], alpha=0.2
             )
         ax.axvspan(late_from(df), df.step.max(), color="0.92", zorder=0)
         ax.set_title(_title(col), fontsize=9)
         ax.set_xlabel("week")
         ax.grid(alpha=0.3)
-    flat[0].legend(title=PARAMS[CONTRACTING].label, fontsize=8, title_fontsize=8)
+    flat[0].legend(fontsize=7)
     ax = flat[len(outputs)]
     positions = np.arange(len(outputs))[::-1]
-    ax.errorbar(
-        table["diff"], positions, xerr=table["diff_ci95"], fmt="o", color="black", capsize=3
-    )
+    later = arms[1:]
+    for offset, arm in enumerate(later):
+        rows_of = differences[differences[ARM] == arm].set_index("output").loc[outputs]
+        shift = (offset - (len(later) - 1) / 2) * 0.8 / max(1, len(later))
+        ax.errorbar(
+            rows_of["diff"],
+            positions + shift,
+            xerr=rows_of["ci95"],
+            fmt="o",
+            color=colours[arm],
+            capsize=3,
+            label=f"{arm} − {arms[0]}",
+        )
     ax.axvline(0, color="0.5", lw=1)
     ax.set_yticks(positions, outputs, fontsize=8)
+    ax.legend(fontsize=7)
     ax.set_title(
-        f"{arms[-1]} − {arms[0]}, paired by seed\n(weeks {late_from(df)}+ shaded; "
+        f"each arm − {arms[0]}, paired by seed\n(weeks {late_from(df)}+ shaded; "
         f"{', '.join(CUMULATIVE)} at week {df.step.max()})",
         fontsize=9,
     )
@@ -184,27 +263,30 @@ def figure(df: pd.DataFrame, exp: Experiment, table: pd.DataFrame, arms: list[st
     settings = ", ".join(f"{PARAMS[name].label} = {exp.base[name]}" for name in exp.base)
     regimes = ", ".join(exp.regimes)
     fig.suptitle(
-        f"{exp.name}: {settings}, regime {regimes} in every service. Mean and 95 % CI over "
-        f"{exp.replications} seeds (root {exp.seed}), both contracts on the same seeds",
+        f"{exp.name}: {settings}, regime {regimes} unless an arm sets its services' regimes. "
+        f"Mean and 95 % CI over {exp.replications} seeds (root {exp.seed}), every arm on the "
+        "same seeds",
         fontsize=10,
     )
     return fig
 
 
-def report(directory: str | Path) -> tuple[pd.DataFrame, plt.Figure, list[str]]:
-    """The contrast table, the figure and the arms of a stored whole-system experiment.
+def report(
+    directory: str | Path,
+) -> tuple[pd.DataFrame, pd.DataFrame, plt.Figure, list[str]]:
+    """The tables, the figure and the arm labels of a stored whole-system experiment.
 
     Raises:
-        SpecError: The directory holds no experiment, no finished runs, or no contracting arms.
+        SpecError: The directory holds no experiment, no finished runs, or fewer than two arms.
     """
     exp = experiment_of(directory)
-    arms = contracts_of(exp)
+    arms = arms_of(exp)
     df = load(directory)
     if df.empty:
         raise SpecError(f"{directory} holds no finished runs yet: run the experiment first")
     outputs = outputs_of(exp)
-    table = contrast(per_run(df, outputs), outputs, arms)
-    return table, figure(df, exp, table, arms), arms
+    means, differences = contrast(per_run(df, outputs, arms), outputs, arms)
+    return means, differences, figure(df, exp, differences, arms), arms
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -220,8 +302,8 @@ def main(argv: list[str] | None = None) -> int:
             )
         if not Path(args.directory, "manifest.json").is_file():
             raise UsageError(f"{args.directory} holds no experiment (no manifest.json)")
-        table, fig, arms = report(args.directory)
-        print(markdown(table, arms))
+        means, differences, fig, arms = report(args.directory)
+        print(markdown(means, differences, arms))
         if args.out:
             fig.savefig(args.out, dpi=110)
             print(f"wrote the figure to {args.out}")

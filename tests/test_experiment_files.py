@@ -7,11 +7,13 @@ import sys
 import uuid
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from experiments import cli as command_line
 from experiments.analysis import load as load_rows
-from experiments.design import plan
+from experiments.design import plan, points
 from experiments.execute import ExecutorError
 from experiments.spec import SpecError, bundled, load, parse
 from experiments.sweep import sweep
@@ -267,22 +269,182 @@ n_workers = 6
 n_managers = 1
 n_services = 3
 payment_by_results = 0.5
-[vary]
-contracting = ["siloed", "alliance"]
+[[arms]]
+label = "siloed"
+[[arms]]
+contracting = "alliance"
+[[arms]]
+contracting = "alliance"
+service_regimes = "learning,learning,learning"
 [analysis]
 outputs = ["handoffs", "attribution_error"]
 """
 
 
-def test_the_whole_system_experiment_pairs_its_contracts_on_the_same_seeds():
+WHOLE_SYSTEM_LEARNING = {"contracting": "alliance", "service_regimes": "learning,learning,learning"}
+
+
+def test_an_arms_file_parses_into_arms_on_base_with_labels_given_or_made():
+    exp = parse(WHOLE_SYSTEM)
+    assert exp.arms == ({}, {"contracting": "alliance"}, WHOLE_SYSTEM_LEARNING)
+    assert exp.arm_labels == ("siloed", "alliance", "alliance · learning,learning,learning")
+    assert exp.varied == ["contracting", "service_regimes"]
+    assert exp.n_points == 3 and exp.n_runs == 9 == len(plan(exp))
+    # Every point names every varied parameter: the defaults where an arm leaves one alone.
+    assert [(p["contracting"], p["service_regimes"], p["n_services"]) for p in points(exp)] == [
+        ("siloed", "", 3),
+        ("alliance", "", 3),
+        ("alliance", "learning,learning,learning", 3),
+    ]
+
+
+def test_a_dry_run_shows_each_arm_by_its_label(tmp_path, capsys):
+    status, out, err = run_main(
+        capsys, "run", "whole_system", "--out", tmp_path / "r", "--dry-run", "--workers", "2"
+    )
+    assert status == 0 and not err
+    assert "4 points x 1 regime (outcomes) x 20 replications = 80 runs" in out
+    assert "alliance, learning inside" in out and "siloed, re-tendered yearly" in out
+    assert not (tmp_path / "r").exists()
+
+
+def test_every_arm_runs_on_the_same_replicate_seeds():
+    for exp in (parse(WHOLE_SYSTEM), load("whole_system")):
+        runs = plan(exp)
+        seeds = {
+            label: [r.seed for r in runs if r.point_id == point]
+            for point, label in enumerate(exp.arm_labels)
+        }
+        first = seeds[exp.arm_labels[0]]
+        assert all(arm_seeds == first for arm_seeds in seeds.values())
+        assert len(set(first)) == exp.replications
+
+
+def test_the_whole_system_experiment_has_its_four_arms():
     exp = load("whole_system")
-    assert exp.base["n_services"] > 1 and exp.base["payment_by_results"] > 0
-    runs = plan(exp)
-    seeds = {
-        arm: [r.seed for r in runs if r.params["contracting"] == arm]
-        for arm in ("siloed", "alliance")
-    }
-    assert seeds["siloed"] == seeds["alliance"] and len(set(seeds["siloed"])) == exp.replications
+    assert exp.base["n_services"] == 3 and exp.base["payment_by_results"] == 0.5
+    assert (exp.replications, exp.seed) == (20, 2026)
+    arms = dict(zip(exp.arm_labels, exp.arms, strict=True))
+    assert len(arms) == 4 and [arm.get("contracting") for arm in arms.values()] == [
+        "siloed",
+        "alliance",
+        "alliance",
+        "siloed",
+    ]
+    assert [arm.get("contract_years", 0) for arm in arms.values()] == [0, 0, 0, 1]
+    assert list(arms.values())[2]["service_regimes"] == "learning,learning,learning"
+    assert {"accountability_cost", "gaming_providers"} <= set(exp.analysis["outputs"])
+
+
+ARMS_HEAD = 'name = "x"\nregimes = ["outcomes"]\n[base]\nn_services = 3\n'
+BAD_ARMS = [
+    (
+        ARMS_HEAD + '[vary]\naudit_rate = [0.1]\n[[arms]]\ncontracting = "alliance"\n',
+        "use either [[arms]] or [vary], not both",
+    ),
+    (
+        ARMS_HEAD + '[[arms]]\ncontracting = "alliance"\n'
+        '[sampler]\nmethod = "latin"\nn = 4\n[sampler.bounds]\nratchet = [0, 1]\n',
+        "use either [[arms]] or [sampler], not both",
+    ),
+    (ARMS_HEAD + "[[arms]]\nwibble = 1\n", "[[arms]] 1: unknown parameter 'wibble'"),
+    (
+        ARMS_HEAD + '[[arms]]\ncontracting = "siloed"\n[[arms]]\ncontract_years = 99\n',
+        "[[arms]] 2: contract_years=99 is out of range",
+    ),
+    (ARMS_HEAD + '[[arms]]\ncontracting = "guild"\n', "[[arms]] 1: contracting='guild'"),
+    (
+        ARMS_HEAD + '[[arms]]\nservice_regimes = "learning,learning"\n',
+        "[[arms]] 1: service_regimes='learning,learning' names 2 regimes for n_services=3",
+    ),
+    ('name = "x"\narms = []\n', "arms must be one or more [[arms]] tables"),
+    (
+        ARMS_HEAD + '[[arms]]\ncontracting = "siloed"\n[[arms]]\nlabel = "again"\n',
+        "[[arms]] 2 sets the same parameters as arm 1",
+    ),
+    (
+        ARMS_HEAD + '[[arms]]\nlabel = "A"\n[[arms]]\nlabel = "A"\ncontracting = "alliance"\n',
+        "label 'A' names more than one arm",
+    ),
+    (ARMS_HEAD + '[[arms]]\nlabel = ""\n', "label='': use a non-empty string"),
+    (ARMS_HEAD + '[[arms]]\nregime = "learning"\n', "not an arm's regime"),
+]
+
+
+@pytest.mark.parametrize(("text", "words"), BAD_ARMS)
+def test_bad_arms_give_one_line_and_exit_2(tmp_path, capsys, text, words):
+    out_dir = tmp_path / "out"
+    status, _, err = run_main(capsys, "run", write(tmp_path, text), "--out", out_dir)
+    assert status == 2 and len(err) == 1 and words in err[0], err
+    assert not out_dir.exists()
+
+
+def test_a_runs_time_estimate_counts_its_services_and_counterfactual_models():
+    from sim.model import AccountabilityModel, models_stepped
+
+    assert models_stepped({}) == 1
+    assert models_stepped({"n_services": 3}) == 1  # nothing paid on results: no attribution
+    assert models_stepped({"n_services": 3, "payment_by_results": 0.5}) == 4
+    tiny = {"n_citizens": 40, "n_workers": 4, "n_managers": 1}
+    for params in ({"n_services": 2, "payment_by_results": 0.5}, {"n_services": 2}):
+        model = AccountabilityModel(rng=1, **tiny, **params)
+        assert models_stepped(model.params) == 1 + len(model.shadows)
+    exp = parse(WHOLE_SYSTEM)
+    per_agent_week = 1e-5
+    # Three services of 60 + 6 + 1 agents, each run stepping four such models.
+    expected = exp.n_runs * exp.steps * (60 + 6 + 1) * 3 * 4 * per_agent_week
+    assert command_line.estimated_seconds(exp, 1, per_agent_week) == pytest.approx(expected)
+
+
+def test_the_arms_tables_pair_each_arm_with_the_first_by_replicate():
+    from experiments import systems
+
+    # A synthetic store: 3 arms x 4 replicates, weeks 2 and 4; the late half is week 4 alone.
+    # Hand-offs: the replicate's own level, shared by every arm (common random numbers), plus the
+    # arm's effect (B: 0.5; C: 1 + rep); week 2 is settling in (100) and must not count.
+    def handoffs(point: int, rep: int, step: int) -> float:
+        return 100.0 if step == 2 else rep * 10 + point * 0.5 + rep * (point == 2)
+
+    rows = [
+        {
+            "run_id": point * 4 + rep,
+            "point_id": point,
+            "replicate": rep,
+            "regime": "outcomes",
+            "step": step,
+            "handoffs": handoffs(point, rep, step),
+            "attribution_error": step / 4 * (point + 1),
+        }
+        for point in range(3)
+        for rep in range(4)
+        for step in (2, 4)
+    ]
+    df = pd.DataFrame(rows)
+    arms = ["A", "B", "C"]
+    runs = systems.per_run(df, ["handoffs", "attribution_error"], arms)
+    assert list(runs.arm) == ["A"] * 4 + ["B"] * 4 + ["C"] * 4
+    means, differences = systems.contrast(runs, ["handoffs", "attribution_error"], arms)
+    a = means.set_index(["output", "arm"])
+    assert a.loc[("handoffs", "A"), "mean"] == pytest.approx(15.0)  # 0, 10, 20, 30
+    assert a.loc[("handoffs", "C"), "mean"] == pytest.approx(15.0 + 1.0 + 1.5)
+    assert a.loc[("attribution_error", "B"), "mean"] == pytest.approx(2.0)  # the last week
+    sd = np.std([0, 10, 20, 30], ddof=1)
+    assert a.loc[("handoffs", "A"), "ci95"] == pytest.approx(3.182446 * sd / 2, rel=1e-5)
+    d = differences.set_index(["output", "arm"])
+    # C - A per replicate is 1 + rep: paired, the replicates' own levels cancel.
+    assert d.loc[("handoffs", "C"), "diff"] == pytest.approx(2.5)
+    assert d.loc[("handoffs", "C"), "ci95"] == pytest.approx(
+        3.182446 * np.std([1, 2, 3, 4], ddof=1) / 2, rel=1e-5
+    )
+    assert d.loc[("handoffs", "B"), "diff"] == pytest.approx(0.5)
+    assert d.loc[("handoffs", "B"), "ci95"] == pytest.approx(0.0, abs=1e-12)
+    assert set(differences.arm) == {"B", "C"} and (differences.n == 4).all()
+    # A replicate missing in one arm (a partial sweep) is left out of that arm's pairs only.
+    partial = runs[~((runs.arm == "C") & (runs.replicate == 0))]
+    _, differences = systems.contrast(partial, ["handoffs"], arms)
+    assert list(differences.n) == [4, 3]
+    text = systems.markdown(*systems.contrast(runs, ["handoffs"], arms), arms)
+    assert "| output | A | B | C |" in text and "| `handoffs` | +0.500 ± 0.000 | +2.500 ±" in text
 
 
 def test_the_system_table_is_paired_by_replicate_and_bad_input_is_one_line(tmp_path, capsys):
@@ -294,15 +456,18 @@ def test_the_system_table_is_paired_by_replicate_and_bad_input_is_one_line(tmp_p
     assert systems.main([str(results), "--out", str(figure)]) == 0
     out = capsys.readouterr().out
     assert figure.stat().st_size > 10_000 and "| `handoffs` |" in out
-    runs = systems.per_run(load_rows(results), ["handoffs", "attribution_error"])
-    table = systems.contrast(runs, ["handoffs"], ["siloed", "alliance"]).iloc[0]
-    by_arm = runs.pivot_table(index="replicate", columns="contracting", values="handoffs")
-    assert table["diff"] == pytest.approx((by_arm.alliance - by_arm.siloed).mean())
-    assert table["n"] == 3
+    assert "alliance · learning,learning,learning − siloed" in out
+    arms = list(parse(WHOLE_SYSTEM).arm_labels)
+    runs = systems.per_run(load_rows(results), ["handoffs", "attribution_error"], arms)
+    _, differences = systems.contrast(runs, ["handoffs"], arms)
+    row = differences.set_index("arm").loc["alliance"]
+    by_arm = runs.pivot_table(index="replicate", columns="arm", values="handoffs")
+    assert row["diff"] == pytest.approx((by_arm.alliance - by_arm.siloed).mean())
+    assert row["n"] == 3
     for argv in ([str(tmp_path)], [str(results), "--out", str(tmp_path / "f.gif")]):
         assert systems.main(argv) == 2
         assert len(capsys.readouterr().err.strip().splitlines()) == 1
-    unvaried = tmp_path / "u"
-    sweep(parse(SMALL), str(unvaried), "sequential")
-    assert systems.main([str(unvaried)]) == 2
-    assert "does not vary contracting" in capsys.readouterr().err
+    one_arm = tmp_path / "u"
+    sweep(parse(SMALL.replace("[0.2, 0.8]", "[0.2]")), str(one_arm), "sequential")
+    assert systems.main([str(one_arm)]) == 2
+    assert "has 1 arm: give two or more [[arms]]" in capsys.readouterr().err
