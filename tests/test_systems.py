@@ -390,8 +390,9 @@ def _tender_rounds(mutant=None, **params):
 
 def pattern_selection_on_reported_figures_replaces_the_most_honest_provider(mutant=None):
     # The selection half of the pattern: with a poorly aligned measure the provider whose
-    # figures look worst is the one that gamed least. Whether the share of gaming providers then
-    # rises is reported in docs/ODD.md 9.4: in this model it does not (not asserted).
+    # figures look worst is the one that gamed least. Under targets in every service (as here)
+    # every provider games and the share of gaming providers cannot rise; where it does, the
+    # pattern below asserts it.
     records = _tender_rounds(mutant, measure_alignment=POOR_ALIGNMENT)
     gaps = [np.array(record["gaming_gap"]) for record in records]
     chosen = [record["replaced"] for record in records]
