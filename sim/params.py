@@ -309,8 +309,11 @@ class ModelParams:
         meaning="Share of each manager's week spent meeting the other services' managers as a system, where one contract covers several services: joint reviews of the hand-offs between them and shared learning.",
         source='Half a day a week; Plymouth: system stewardship and 360-degree accountability (Lowe et al. 2021).')
     contract_years: int = _declare(0, 0, 20, unit='years', label='Contract years', group='system',
-        meaning="Length of a contract; at each contract's end the commissioner replaces the provider with the worst reported figures by a new one (new workers, managers and culture). 0: no re-tendering. With one service there is no competitor and nothing happens.",
+        meaning="Length of a contract; at each contract's end the commissioner replaces the provider judged worst (on its reported figures, or as tender_evaluation weighs them) by a new one (new workers, managers and culture). 0: no re-tendering. With one service there is no competitor and nothing happens.",
         source='0 keeps the providers of the first tender. Public service contracts commonly run 3 to 7 years; the Work Programme ran 5 (NAO 2014). 1 is a short cycle for study.')
+    tender_evaluation: float = _declare(0.0, 0.0, 1.0, unit='weight on true results', label='Tender evaluation', group='system',
+        meaning="What the commissioner judges providers on at a contract's end: each provider's score is (1 - e) x its reported figures + e x what its citizens really achieved, and the lowest is replaced (0: reported figures alone; 1: true results alone).",
+        source='0: commissioners see what providers report (the Work Programme, NAO 2014). 1 is the contrast that needs independent outcome data (e.g. the Work Programme checked against tax records), rarely available.')
     # --- timeline ----------------------------------------------------------------------------------
     switch_step: int = _declare(0, 0, 10000, unit='weeks', label='Switch week', group='timeline',
         meaning='Week at which the regime switches (0: never).',

@@ -4,9 +4,11 @@ Providers differ in culture: each service, when it is created or re-created, dra
 ``intrinsic_motivation`` (whom it recruits) and ``status_concern`` (how much looking good before
 colleagues matters there) around the system's values, from a stream of its own, so the streams
 the rest of the model draws from are untouched. Every ``contract_years`` × 52 weeks the
-commissioner compares the figures each provider reported over the contract, and the one with the
-lowest is replaced by a new one: new workers, new managers and teams, a culture drawn afresh. The
-citizens and their caseload stay; only who serves them changes.
+commissioner compares the figures each provider reported over the contract (or, as far as
+``tender_evaluation`` says, what its citizens really achieved), and the one with the lowest is
+replaced by a new one: new workers, new managers and teams, a culture drawn afresh. The citizens
+and their caseload stay; only who serves them changes. Nothing is inherited: a newcomer's culture
+does not depend on the providers that stayed.
 
 With one service there is no competitor: nothing is compared, nothing is replaced and no
 culture is drawn, so the single service runs as it does without re-tendering. With
@@ -142,8 +144,13 @@ class Tendering:
         self.weeks = 0
 
     def worst(self) -> int:
-        """The provider whose reported figures over the contract were lowest."""
-        return int(np.argmin(self.reported))
+        """The provider judged worst over the contract, by ``tender_evaluation``.
+
+        Each provider's score is its reported figures weighted by ``1 - tender_evaluation`` plus
+        what its citizens really achieved weighted by ``tender_evaluation``; the lowest goes.
+        """
+        weight = self.model.params.tender_evaluation
+        return int(np.argmin((1 - weight) * self.reported + weight * self.achieved))
 
     def replace(self, index: int) -> None:
         """A new provider takes over a service: new people, new managers, a new culture."""

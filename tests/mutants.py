@@ -97,7 +97,11 @@ def _shared_indicator(self: Service, domains: np.ndarray) -> Measure:
 
 
 def _worst_by_true_results(self: Tendering) -> int:
-    """The commissioner sees what each provider's citizens really achieved, not its figures."""
+    """The commissioner sees what each provider's citizens really achieved, not its figures.
+
+    As ``tender_evaluation`` = 1 does, whatever the parameter says: selection on reported figures
+    is switched off.
+    """
     return int(np.argmin(self.achieved))
 
 

@@ -7,6 +7,7 @@ fail on its mutant (tests/mutants.py), as in tests/test_patterns.py.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -289,6 +290,42 @@ def test_at_a_contracts_end_the_provider_reporting_worst_is_replaced_everywhere(
     assert len(model.tendering.rounds) == 2
 
 
+def test_the_commissioner_judges_on_reported_and_true_results_as_tender_evaluation_weighs_them():
+    param = PARAMS["tender_evaluation"]
+    assert param.meaning and param.source and param.group == "system"
+    assert param.default == 0 and param.bounds() == (0, 1)
+    with pytest.raises(ParamError, match=r"tender_evaluation=1\.5 is out of range"):
+        AccountabilityModel(rng=0, tender_evaluation=1.5)
+    model = AccountabilityModel(rng=0, **TENDERED)
+    tendering = model.tendering
+    tendering.reported[:] = [0.2, 0.5, 0.4]
+    tendering.achieved[:] = [0.3, 0.1, 0.2]
+    for weight, worst in ((0.0, 0), (1.0, 1), (0.5, 0), (0.75, 1)):
+        model.params = dataclasses.replace(model.params, tender_evaluation=weight)
+        assert tendering.worst() == worst, weight
+
+
+def test_dropping_the_counterfactual_runs_changes_nothing_but_attribution():
+    # Tender tests that do not read attribution drop the counterfactual runs, for speed.
+    def run(keep):
+        model = AccountabilityModel(rng=7, **TENDERED)
+        if not keep:
+            model.shadows = []
+        for _ in range(60):  # past the first contract's end: one provider replaced
+            model.step()
+        return model
+
+    kept, dropped = run(True), run(False)
+    assert kept.shadows and kept.tendering.rounds == dropped.tendering.rounds
+    with_runs, without = kept.frame(), dropped.frame()
+    assert with_runs.attribution_error.notna().all() and without.attribution_error.isna().all()
+    columns = [column for column in with_runs.columns if column != "attribution_error"]
+    assert with_runs[columns].equals(without[columns])
+    for mine, theirs in zip(kept.services, dropped.services, strict=True):
+        assert mine.params == theirs.params
+        np.testing.assert_array_equal(mine.workers.skill, theirs.workers.skill)
+
+
 # --- patterns -------------------------------------------------------------------------------------
 
 
@@ -344,6 +381,7 @@ def _tender_rounds(mutant=None, **params):
     with mutants.applied(mutant):
         for seed in SEEDS:
             model = AccountabilityModel(rng=seed, **{**TENDERED, **params})
+            model.shadows = []  # attribution is not read here: nothing else changes (test above)
             for _ in range(52 * TENDER_ROUNDS):
                 model.step()
             records += model.tendering.rounds
@@ -352,8 +390,9 @@ def _tender_rounds(mutant=None, **params):
 
 def pattern_selection_on_reported_figures_replaces_the_most_honest_provider(mutant=None):
     # The selection half of the issue's pattern: with a poorly aligned measure the provider whose
-    # figures look worst is the one that gamed least. Whether the share of gaming providers then
-    # rises is reported in docs/ODD.md 9.4: in this model it does not (not asserted).
+    # figures look worst is the one that gamed least. Under targets in every service (as here)
+    # every provider games and the share of gaming providers cannot rise; where it does, the
+    # pattern below asserts it.
     records = _tender_rounds(mutant, measure_alignment=POOR_ALIGNMENT)
     gaps = [np.array(record["gaming_gap"]) for record in records]
     chosen = [record["replaced"] for record in records]
@@ -363,6 +402,45 @@ def pattern_selection_on_reported_figures_replaces_the_most_honest_provider(muta
     )
     assert most_honest > 0.6, most_honest  # chance: one in three
     assert below_others < -0.02, below_others
+
+
+# The rise needs providers that differ in gaming: under regime none (no targets inside) only the
+# contract's payment by results is at stake, and how much a provider games depends on its culture.
+# Under targets every provider games past GAMING_LINE and the share stays at 1 (docs/ODD.md 9.4).
+SELECTION_SEEDS = tuple(range(12))
+SELECTION_ROUNDS = 8
+WELL_ALIGNED = 0.9
+
+
+def _gaming_providers_after_the_rounds(mutant=None, **params):
+    """Share of providers gaming in the last of SELECTION_ROUNDS contracts, one value a seed."""
+    shares = []
+    with mutants.applied(mutant):
+        for seed in SELECTION_SEEDS:
+            model = AccountabilityModel(rng=seed, **{**TENDERED, "regime": "none", **params})
+            model.shadows = []
+            for _ in range(52 * SELECTION_ROUNDS):
+                model.step()
+            shares.append(model.tendering.gaming_share)
+    return np.array(shares)
+
+
+def pattern_selection_on_reported_figures_raises_gaming_only_where_the_measure_is_poor(
+    mutant=None,
+):
+    # Paired by seed: the same citizens and luck, the commissioner judging providers on their
+    # reported figures (tender_evaluation 0) or on what their citizens really achieved (1).
+    def raised(alignment):
+        reported = _gaming_providers_after_the_rounds(mutant, measure_alignment=alignment)
+        true = _gaming_providers_after_the_rounds(
+            mutant, measure_alignment=alignment, tender_evaluation=1.0
+        )
+        return float(np.mean(reported - true))
+
+    poor, good = raised(POOR_ALIGNMENT), raised(WELL_ALIGNED)
+    assert poor > 0.15, poor  # seeds 0-11 give 0.28; a third of the providers is 0.33
+    assert good < 0.1, good  # 0.03
+    assert poor - good > 0.15, (poor, good)
 
 
 SYSTEM_PATTERNS_AND_MUTANTS = [
@@ -377,6 +455,10 @@ SYSTEM_PATTERNS_AND_MUTANTS = [
     ),
     (
         pattern_selection_on_reported_figures_replaces_the_most_honest_provider,
+        "tenders_judged_on_true_results",
+    ),
+    (
+        pattern_selection_on_reported_figures_raises_gaming_only_where_the_measure_is_poor,
         "tenders_judged_on_true_results",
     ),
 ]
