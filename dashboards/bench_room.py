@@ -21,8 +21,8 @@ this machine. Measured, each with the load average when it was taken:
    trainer's /room page shows it (target: within 2 s).
 
 Medians carry a 95 % confidence interval (``median_ci``); ``--raw FILE`` keeps every Play
-timing. Prints Markdown for docs/performance.md. Nothing here is a timed test. Runs take a few minutes
-and load both cores: keep them few on a shared machine.
+timing. Prints Markdown for docs/performance.md. Nothing here is a timed test. Runs take a few
+minutes and load both cores: keep them few on a shared machine.
 """
 
 from __future__ import annotations
@@ -224,12 +224,15 @@ def counts(status) -> dict[str, int]:
     }
 
 
-def timed(page, button: str, selector: str, expected: str, at: float = 0) -> None:
+def timed(
+    page, button: str, selector: str, expected: str, at: float = 0, limit: float = LOOK
+) -> None:
     """Start a browser-side timing of ``button`` until ``selector`` shows ``expected``.
 
-    The click waits until ``at`` (wall-clock seconds); at once by default.
+    The click waits until ``at`` (wall-clock seconds); at once by default. A timing not done
+    ``limit`` ms after its click is a miss.
     """
-    page.evaluate(TIMED_CLICK, [button, selector, expected, LOOK, at * 1000])
+    page.evaluate(TIMED_CLICK, [button, selector, expected, limit, at * 1000])
 
 
 def timing(page) -> tuple[float, float] | None:
