@@ -94,6 +94,16 @@ def presenter_shots(page: Page) -> list[str]:
     return saved
 
 
+SETTLE_MS = 700  # Solara's fade-in (0.5 s) and its busy bar, done before a picture is taken
+
+
+def _settled(page: Page) -> None:
+    """Wait until the page is not loading and has faded in, the pointer off every button."""
+    page.wait_for_function("() => document.querySelector('.solara-page-loading') === null")
+    page.mouse.move(0, 0)  # no hover or ripple on a button in the picture
+    page.wait_for_timeout(SETTLE_MS)
+
+
 def _projector_page(browser, url: str, blocked: list[str]) -> Page:
     """A page at the projector's size, offline, with the page's default wait."""
     context = browser.new_context(viewport={"width": PROJECTOR[0], "height": PROJECTOR[1]})
@@ -135,17 +145,18 @@ def play_shots(browser, url: str, blocked: list[str]) -> list[str]:
         _choose(page, split, false_records)
         played = _work(page, 0, min(weeks, PLAY_WEEKS))
         if number == 0:
-            page.mouse.move(0, 0)  # no hover or ripple on the button in the picture
-            page.wait_for_timeout(600)
+            _settled(page)
             page.screenshot(path=str(OUT / "play.png"))
             _work(page, played, weeks - played)
             _painted(page, "img")
             page.get_by_text("Your path and what").scroll_into_view_if_needed()
+            _settled(page)
             page.screenshot(path=str(OUT / "play-end.png"))
             shots += ["play.png", "play-end.png"]
         page.context.close()
     room = _projector_page(browser, url + "room", blocked)
     room.get_by_text("under learning").first.wait_for()  # the first learner's weeks are in
+    _settled(room)
     room.screenshot(path=str(OUT / "room.png"))
     room.context.close()
     return [*shots, "room.png"]
