@@ -31,7 +31,7 @@ from dashboards.charts import (
 from dashboards.glossary import explain, glossary_html
 from dashboards.live import LiveCharts, LivePicture
 from dashboards.odd import ODD  # noqa: F401  (where the ODD tab reads from; tests ask)
-from dashboards.play import PlayWorker
+from dashboards.play import PlayPage, PlayWorker
 from dashboards.redbead import RedBeads
 from dashboards.replace import GiveUpAndReplace
 from dashboards.scenarios import SCENARIOS
@@ -449,10 +449,12 @@ def Page():
 
 
 # The trainer's page at /room (Solara reads ``routes`` by name); the root's layout hides route tabs.
-# /sessions counts the server's sessions (dashboards.sessions).
+# /play is Play a worker alone, for a room of learners; /sessions counts the server's sessions
+# (dashboards.sessions).
 routes = [
     solara.Route("/", component=Page, layout=room.Layout),
     solara.Route("room", component=room.Room),
+    solara.Route("play", component=PlayPage),
     solara.Route("sessions", component=sessions.Status),
 ]
 sessions.setup()

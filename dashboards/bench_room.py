@@ -11,21 +11,26 @@ this machine. Measured, each with the load average when it was taken:
    others' week axes grow (weeks 52 → 53, 104 → 105) (target: p95 under 1 s, never over 2 s);
    a session whose browser goes (no close signal sent) stops playing; the server stops after
    SIGTERM with everything playing (target: within 5 s).
-3. Play a worker with thirty learners who all press "Work this week" at one instant, round after
-   round (the worst case), then at instants spread uniformly over 5 s (a room of people): each
+3. Play a worker, at /play (``--play-at route``, the address a trainer gives the room) or in the
+   dashboard's tab (``--play-at tab``), with thirty learners who all press "Work this week" at
+   one instant, round after round (the worst case), then at instants spread uniformly over 5 s
+   (a room of people): each
    learner's response time in their browser (target: under 1 s), split into the server's part
    (click to the first websocket message carrying the answer) and the page's (that message to
    the new text), with the bytes received; and how long after the last learner's week the
    trainer's /room page shows it (target: within 2 s).
 
-Prints Markdown for docs/performance.md. Nothing here is a timed test. Runs take a few minutes
-and load both cores: keep them few on a shared machine.
+Medians carry a 95 % confidence interval (``median_ci``); ``--raw FILE`` keeps every Play
+timing. Prints Markdown for docs/performance.md. Nothing here is a timed test. Runs take a few
+minutes and load both cores: keep them few on a shared machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import json
+import math
 import os
 import random
 import signal
@@ -57,32 +62,49 @@ AWAKE = [
     "--disable-features=IntensiveWakeUpThrottling",
 ]
 LOOK = 60_000  # ms a browser-side timing waits before it gives up (recorded as a miss)
+NO_BUTTON = -2  # a timing's result when the button to press was not on the page
+Z95 = 1.959964  # the normal quantile of a two-sided 95 % interval
+CI_MIN = 10  # fewer values than this get no interval of their median
+PLAY_AT = {"route": "play", "tab": ""}  # where learners play: /play alone, or the dashboard's tab
 
 # Clicks a button (by its text) and records, in the page, how long until ``selector``'s text
-# contains ``expected``: the learner's own view of the response, free of the driver's polling.
-# The click waits until ``at`` (wall-clock ms; pages given one instant press together).
+# contains ``expected`` and is visible, timed in the frame that paints it: the learner's own
+# view of the response, free of the driver's polling. The click waits until ``at`` (wall-clock
+# ms; pages given one instant press together). Each timing is its own object: the give-up timer
+# of an earlier press once wrote into the global of a later one, which still waited, and marked
+# it "never shown" (60 s after the earlier press, so in a run's later rounds and Steps).
 TIMED_CLICK = """([name, selector, expected, limit, at]) => {
-  window.__timing = {start: null, wall: null, ms: null};
+  const timing = {start: null, wall: null, ms: null, dom: null};
+  window.__timing = timing;
   const press = () => {
     const button = [...document.querySelectorAll('button')]
       .find(b => b.textContent.trim() === name && !b.disabled);
-    window.__timing.start = performance.now();
+    timing.start = performance.now();
     if (window.__wire) window.__wire.frames = [];
-    const done = () => {
+    if (button === undefined) {
+      timing.ms = -2;
+      return;
+    }
+    const shown = () => {
       const el = document.querySelector(selector);
-      return el !== null && el.textContent.includes(expected);
+      return el !== null && el.textContent.includes(expected) && el.checkVisibility();
     };
+    let seen = false;
     const observer = new MutationObserver(() => {
-      if (done()) {
+      if (!seen && shown()) {
+        seen = true;
         observer.disconnect();
-        window.__timing.ms = performance.now() - window.__timing.start;
-        window.__timing.wall = Date.now();
+        timing.dom = performance.now() - timing.start;
+        requestAnimationFrame(() => {
+          timing.ms = performance.now() - timing.start;
+          timing.wall = Date.now();
+        });
       }
     });
     observer.observe(document.body, {subtree: true, childList: true, characterData: true});
     setTimeout(() => {
       observer.disconnect();
-      if (window.__timing.ms === null) window.__timing.ms = -1;
+      if (timing.ms === null) timing.ms = -1;
     }, limit);
     button.click();
   };
@@ -137,20 +159,44 @@ def rss_mib(pid: int) -> float:
     return float("nan")
 
 
-def spread(seconds: list[float]) -> str:
-    """Median, p95 and max of some durations, in ms."""
+def median_ci(seconds: list[float]) -> tuple[float, float] | None:
+    """A distribution-free 95 % confidence interval of the median (None below ``CI_MIN`` values).
+
+    The order statistics whose ranks are n/2 ∓ 1.96·√n/2 (the binomial's normal approximation).
+    It takes the values as independent; presses of one round share the server's moment, so the
+    interval is narrower than the truth and the round medians are printed beside it.
+    """
     ordered = sorted(seconds)
+    n = len(ordered)
+    if n < CI_MIN:
+        return None
+    half = Z95 * math.sqrt(n) / 2
+    low = max(math.floor(n / 2 - half), 1)
+    high = min(math.ceil(1 + n / 2 + half), n)
+    return ordered[low - 1], ordered[high - 1]
+
+
+def spread(seconds: list[float]) -> str:
+    """Median (with its 95 % CI), p95 and max of some durations, in ms."""
+    ordered = sorted(seconds)
+    if not ordered:
+        return "none (n = 0)"
     p95 = ordered[round(0.95 * (len(ordered) - 1))]
+    ci = median_ci(ordered)
+    within = f" (95 % CI {1000 * ci[0]:.0f}–{1000 * ci[1]:.0f})" if ci else ""
     return (
-        f"median {1000 * statistics.median(ordered):.0f} ms, p95 {1000 * p95:.0f} ms, "
+        f"median {1000 * statistics.median(ordered):.0f} ms{within}, p95 {1000 * p95:.0f} ms, "
         f"max {1000 * ordered[-1]:.0f} ms (n = {len(ordered)})"
     )
 
 
-def open_sessions(browser, url: str, n: int, query: str = "", wired: bool = False) -> list:
+def open_sessions(
+    browser, url: str, n: int, query: str = "", wired: bool = False, ready: str = ""
+) -> list:
     """Open ``n`` dashboard sessions at once, each in its own offline context; wait for all.
 
-    Wired pages record the websocket messages they receive (``WIRE``).
+    Wired pages record the websocket messages they receive (``WIRE``). A page is ready when
+    ``ready`` (a selector) is on it; by default when the dashboard's Step is.
     """
     pages = []
     for _ in range(n):
@@ -163,7 +209,10 @@ def open_sessions(browser, url: str, n: int, query: str = "", wired: bool = Fals
         page.goto(url + query)
         pages.append(page)
     for page in pages:
-        page.get_by_role("button", name="Step").wait_for()
+        if ready:
+            page.locator(ready).wait_for()
+        else:
+            page.get_by_role("button", name="Step").wait_for()
     return pages
 
 
@@ -175,12 +224,15 @@ def counts(status) -> dict[str, int]:
     }
 
 
-def timed(page, button: str, selector: str, expected: str, at: float = 0) -> None:
+def timed(
+    page, button: str, selector: str, expected: str, at: float = 0, limit: float = LOOK
+) -> None:
     """Start a browser-side timing of ``button`` until ``selector`` shows ``expected``.
 
-    The click waits until ``at`` (wall-clock seconds); at once by default.
+    The click waits until ``at`` (wall-clock seconds); at once by default. A timing not done
+    ``limit`` ms after its click is a miss.
     """
-    page.evaluate(TIMED_CLICK, [button, selector, expected, LOOK, at * 1000])
+    page.evaluate(TIMED_CLICK, [button, selector, expected, limit, at * 1000])
 
 
 def timing(page) -> tuple[float, float] | None:
@@ -330,24 +382,32 @@ def play_round(pages: list, expected: str, within: float, chance: random.Random)
     results = []
     for page in pages:
         took, wall = finished(page)
-        if took < 0:  # what the page showed instead, a minute after the click
+        if took == NO_BUTTON / 1000:
+            print(f"  (no button to press when {expected!r} was expected)", flush=True)
+        elif took < 0:  # what the page showed instead, a minute after the click
             shown = page.locator("h3.play-week").inner_text()
             print(f"  (expected {expected!r}, the page showed {shown!r})", flush=True)
         results.append((took, wall, *wire(page)) if took >= 0 else (took, wall, 0.0, 0))
     return results
 
 
-def split_lines(results: list[tuple], how: str, size: int) -> list[str]:
+def split_lines(rounds: list[list[tuple]], how: str, size: int, where: str) -> list[str]:
     """A kind of round's figures: the week on screen, and its server and page parts."""
+    results = [result for played in rounds for result in played]
     shown = [result for result in results if result[0] >= 0]
     misses = len(results) - len(shown)
     first = [first for _, _, first, _ in shown]
-    sizes = sorted(size for *_, size in shown)
+    sizes = sorted(size for *_, size in shown) or [0]
+    medians = ", ".join(
+        f"{1000 * statistics.median(took for took, *_ in played if took >= 0):.0f}"
+        for played in rounds
+        if any(took >= 0 for took, *_ in played)
+    )
     return [
-        f"- {size} learners in Play a worker pressing 'Work this week' {how}, {PLAY_ROUNDS} "
-        f"rounds: each learner's week on screen after {spread([took for took, *_ in shown])}"
-        + (f", {misses} never shown" if misses else "")
-        + f" (target < 1 s) ({load()})",
+        f"- {size} learners in Play a worker ({where}) pressing 'Work this week' {how}, "
+        f"{len(rounds)} rounds: each learner's week on screen after "
+        f"{spread([took for took, *_ in shown])}; {misses} never shown; round medians "
+        f"{medians} ms (target < 1 s) ({load()})",
         f"  - of which click to the server's first message with the answer (the server's part, "
         f"the send included): {spread(first)}; that message to the new text on screen (the "
         f"page's part): "
@@ -356,11 +416,20 @@ def split_lines(results: list[tuple], how: str, size: int) -> list[str]:
     ]
 
 
-def play_room(browser, url: str, size: int = ROOM) -> list[str]:
+def play_room(
+    browser, url: str, size: int = ROOM, play_at: str = "route", raw: dict | None = None
+) -> list[str]:
     """Thirty learners in Play a worker pressing "Work this week"; the room watching.
 
     First they press at one instant (the worst case), then at times spread over ``SPREAD``
     seconds, as people in a room press.
+
+    Args:
+        browser: The chromium every learner's context opens in.
+        url: The server's address.
+        size: Learners.
+        play_at: ``route`` (the game alone at /play) or ``tab`` (the dashboard's tab).
+        raw: When given, every timing in seconds is added to it, by kind (for the record).
     """
     room = browser.new_context()
     local_only(room, [])
@@ -368,17 +437,23 @@ def play_room(browser, url: str, size: int = ROOM) -> list[str]:
     watcher.goto(url + "room")
     watcher.get_by_text("weeks played").wait_for(timeout=180_000)
     watcher.evaluate(WATCH_ROOM)
-    learners = open_sessions(browser, url, size, wired=True)
-    for page in learners:
-        page.get_by_role("tab", name="Play a worker").click()
-    for page in learners:
-        page.locator("h3.play-week").wait_for()
+    if play_at == "route":
+        learners = open_sessions(
+            browser, url, size, PLAY_AT[play_at], wired=True, ready="h3.play-week"
+        )
+    else:
+        learners = open_sessions(browser, url, size, PLAY_AT[play_at], wired=True)
+        for page in learners:
+            page.get_by_role("tab", name="Play a worker").click()
+        for page in learners:
+            page.locator("h3.play-week").wait_for()
+    where = {"route": "/play", "tab": "the dashboard's tab"}[play_at]
     chance = random.Random(SPREAD_SEED)
     alone = []  # one learner at a time, the others waiting: the cost of a week without a crowd
     for page in learners[:PLAY_ROUNDS]:
         alone.append(play_round([page], f"Week 2 of {play.WEEKS_PER_REGIME}", 0, chance)[0][0])
-    together: list[tuple] = []
-    spread_out: list[tuple] = []
+    together: list[list[tuple]] = []  # one list a round
+    spread_out: list[list[tuple]] = []
     lags = []
     for number in range(1, 2 * PLAY_ROUNDS + 1):
         expected = f"Week {number + 1} of {play.WEEKS_PER_REGIME}"
@@ -386,7 +461,7 @@ def play_room(browser, url: str, size: int = ROOM) -> list[str]:
         pending = learners[PLAY_ROUNDS:] if number == 1 else learners
         within = 0.0 if number <= PLAY_ROUNDS else SPREAD
         results = play_round(pending, expected, within, chance)
-        (together if number <= PLAY_ROUNDS else spread_out).extend(results)
+        (together if number <= PLAY_ROUNDS else spread_out).append(results)
         shown = [wall for took, wall, *_ in results if took >= 0]
         if not shown:
             continue
@@ -400,17 +475,30 @@ def play_room(browser, url: str, size: int = ROOM) -> list[str]:
         lags.append((watcher.evaluate("() => window.__seen")[total] - last) / 1000)
     for page in [*learners, watcher]:
         page.context.close()
+    in_process = play_in_process(size)
+    if raw is not None:
+        raw |= {
+            "play_at": play_at,
+            "alone": alone,
+            "at_one_instant": [[took for took, *_ in played] for played in together],
+            "spread": [[took for took, *_ in played] for played in spread_out],
+            "room_lag": lags,
+            "in_process": in_process,
+        }
     return [
-        f"- one learner in Play a worker at a time ({size - 1} others waiting): week on screen "
-        f"after {spread(alone)} ({load()})",
-        *split_lines(together, "at one instant", size),
+        f"- one learner in Play a worker ({where}) at a time ({size - 1} others waiting): week "
+        f"on screen after {spread(alone)} ({load()})",
+        *split_lines(together, "at one instant", size, where),
         *split_lines(
-            spread_out, f"at times spread uniformly over {SPREAD:g} s (seed {SPREAD_SEED})", size
+            spread_out,
+            f"at times spread uniformly over {SPREAD:g} s (seed {SPREAD_SEED})",
+            size,
+            where,
         ),
         f"- the room page showed each round's last week {spread(lags)} after it reached its "
         f"learner (target < 2 s; the page looks at the log every second)",
         f"- the server's own share, {size} learners' weeks played in threads at once (no "
-        f"browser, no page): {spread(play_in_process(size))} ({load()})",
+        f"browser, no page): {spread(in_process)} ({load()})",
     ]
 
 
@@ -424,10 +512,18 @@ def main(argv: list[str] | None = None) -> int:
         default="memory,compare,play",
         help="which of memory, compare, play to run, comma-separated (default all)",
     )
+    parser.add_argument(
+        "--play-at",
+        choices=list(PLAY_AT),
+        default="route",
+        help="where learners play: the game alone at /play (route, default) or the tab",
+    )
+    parser.add_argument("--raw", help="write every Play timing, in seconds, to this JSON file")
     args = parser.parse_args(argv)
     parts = set(args.parts.split(","))
     if not parts <= {"memory", "compare", "play"}:
         parser.error(f"--parts: {args.parts!r}; allowed: memory, compare, play")
+    raw: dict = {}
     print(f"### {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, {load()}\n")
     with tempfile.TemporaryDirectory() as folder, sync_playwright() as driver:
         os.environ[play.DB_ENV] = str(Path(folder) / "play.sqlite")  # the servers inherit it
@@ -448,9 +544,11 @@ def main(argv: list[str] | None = None) -> int:
                 status.context.close()
         if "play" in parts:
             with server() as (url, _):
-                for line in play_room(browser, url, args.room):
+                for line in play_room(browser, url, args.room, args.play_at, raw):
                     print(line, flush=True)
         browser.close()
+    if args.raw and raw:
+        Path(args.raw).write_text(json.dumps(raw, indent=1))
     return 0
 
 

@@ -23,6 +23,7 @@ import pandas as pd
 import solara
 from matplotlib.figure import Figure
 
+from dashboards import presenter
 from sim.learner import SEE_FIRST, LearnerChoices, LearnerError
 from sim.model import AccountabilityModel
 from sim.regimes import COMPARED
@@ -445,3 +446,17 @@ def PlayWorker():
             solara.Warning(line, dense=True)
     if game.played:
         solara.HTML(tag="p", unsafe_innerHTML=week_in_words(game.played[-1]), style=ANSWER)
+
+
+@solara.component
+def PlayPage():
+    """Play a worker alone at ``/play``: the address a trainer gives a room of learners.
+
+    The tabbed dashboard keeps every tab's widgets alive in each session, so a week played there
+    is sent and redrawn beside all of them; this page holds the game and nothing else. The tab
+    stays for one learner exploring on their own.
+    """
+    solara.Title("Accountability Lab: play a worker")
+    solara.Style(presenter.CSS)  # the page-wide fixes: no badge, no button text spilling out
+    with solara.Div(classes=["lab-page", "play-page"], style={"padding": "0 1em"}):
+        PlayWorker()
