@@ -30,7 +30,7 @@ from sim.citizens import VALUES_AFTER, VALUES_BEFORE, Citizens
 from sim.learner import LearnerChoices
 from sim.managers import Teams
 from sim.measures import Measure
-from sim.params import DEFAULT_STEPS, DEFAULTS, PARAMS, ModelParams
+from sim.params import DEFAULT_STEPS, DEFAULTS, PARAMS, ModelParams, counterfactual_runs
 from sim.regimes import PRESETS, Levers, Regime
 from sim.services import Commissioner, Service, open_cases, route_referrals, scopes
 from sim.tendering import Tendering
@@ -176,8 +176,8 @@ class AccountabilityModel(mesa.Model):
         self.caused: FloatArray = np.zeros(chosen.n_services)
         self.rereferrals = 0
         self.shadows: list[AccountabilityModel] = []
-        if not self.counterfactual and chosen.payment_by_results > 0:
-            self.shadows = [self._without(index) for index in range(chosen.n_services)]
+        if not self.counterfactual:
+            self.shadows = [self._without(index) for index in range(counterfactual_runs(chosen))]
 
     def _without(self, index: int) -> AccountabilityModel:
         """The same run (same citizens, same luck) with one service's help removed."""
