@@ -392,11 +392,13 @@ WORKER_ROW_BYTES = 400
 # RSS 0.8 GB with one service of 1,000,000 citizens, 1.1 GB with three; each counterfactual run
 # for payment by results is one model more: docs/performance.md, "City scale").
 ROWS_MEMORY_BYTES = 2 * 1024**3
-# What the models of one run may take, with their weekly temporaries: with ROWS_MEMORY_BYTES,
-# room on an 8 GB laptop. Estimated from the bytes below, peaks measured at city scale (1,000,000
-# citizens; docs/performance.md, "City scale"): per citizen (the person, a Mesa agent and one
-# service's caseload, with the week's temporaries), per citizen on each further service's
-# caseload, and per worker post (with its share of a manager).
+# What the models of one run may take: with ROWS_MEMORY_BYTES, room on an 8 GB laptop. The
+# estimate (model_memory_bytes) uses bytes measured at 1,000,000 citizens on 2026-12-06
+# (docs/performance.md, "City scale"), peak RSS above the interpreter's with its libraries: per
+# citizen with one service (the person, a Mesa agent, the caseload, the week's temporaries), per
+# citizen on each further service's caseload, and per worker post with its share of a manager.
+# It counts every model's weekly temporaries though the models step one after another, so it
+# overstates a run with counterfactual runs (by about a fifth with three paid services).
 MODEL_MEMORY_BYTES = 4 * 1024**3
 CITIZEN_BYTES = 640
 CASELOAD_BYTES = 120
