@@ -315,21 +315,23 @@ class Workers:
 
     def work_week(self, rng: np.random.Generator) -> None:
         """See the citizens chosen this week and help them; reflect with the time left."""
-        model, levers = self.model, self.model.levers
+        model, params, levers = self.model, self.model.params, self.model.levers
         citizens, measure = model.citizens, model.measure
         count, caseworker = len(citizens.trust), citizens.worker
         # A worker short of time sees fewer people: a full round of visits takes FULL_ROUND.
         worked = self.help_effort + self.indicator_effort
         capacity = np.ceil(self.capacity * np.minimum(worked / FULL_ROUND, 1.0)).astype(np.int64)
         need = 1 - citizens.wellbeing
+        gap = params.outcome_threshold - citizens.indicator
+        # What a visit does for the figures: most for cases just short of the threshold, some for
+        # cases just over it that could slip back, nothing for cases far from it either way.
+        width = np.where(gap > 0, NEAR_WIDTH, NEAR_WIDTH / 2 + params.outcome_noise)
+        near = np.exp(-0.5 * (gap / width) ** 2) / (1 + citizens.complexity)
         priority = self.motivation[caseworker] * need
-        # Nearness moves only a creamer's citizens; where no one creams it would add zeros. (Under
-        # targets nine workers in ten cream: weighing only their citizens costs more than all.)
-        if self.creams.any():
-            priority += self.creams[caseworker] * self.stake[caseworker] * self.nearness()
+        priority += self.creams[caseworker] * self.stake[caseworker] * near
         priority += PRIORITY_NOISE * rng.gumbel(0, 1, count)
         if model.learner is not None:  # a learner chooses whom they see first
-            model.learner.priority(priority, caseworker, need, self.nearness())
+            model.learner.priority(priority, caseworker, need, near)
         present = citizens.engaged & citizens.open
         priority[~present] = -np.inf
         rank = citizens.caseloads.rank(priority)
@@ -406,18 +408,6 @@ class Workers:
         self.knowledge += KNOWLEDGE_RATE * self.reflection * (1 - self.knowledge)
         np.clip(self.skill, 0, 1, out=self.skill)  # huge time budgets must not overshoot
         np.clip(self.knowledge, 0, 1, out=self.knowledge)
-
-    def nearness(self) -> FloatArray:
-        """What a visit to each citizen does for the figures, seen from the threshold.
-
-        Most for cases just short of the threshold, some for cases just over it that could slip
-        back, nothing for cases far from it either way; less the more complex the case.
-        """
-        params, citizens = self.model.params, self.model.citizens
-        gap = params.outcome_threshold - citizens.indicator
-        width = np.where(gap > 0, NEAR_WIDTH, NEAR_WIDTH / 2 + params.outcome_noise)
-        near: FloatArray = np.exp(-0.5 * (gap / width) ** 2) / (1 + citizens.complexity)
-        return near
 
     def hand_off(self, who: IntArray, domain: IntArray) -> BoolArray | None:
         """Which of this week's contacts, whose help would go to another service's domain, to refer.
