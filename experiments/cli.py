@@ -90,13 +90,12 @@ def estimated_seconds(exp: Experiment, workers: int, per_agent_week: float) -> f
     """Wall time of a fresh sweep of ``exp``.
 
     A run's cost scales with its weeks, its agents, its services and the models it steps (its
-    counterfactual runs for attribution, ``sim.model.models_stepped``): each service works the
+    counterfactual runs for attribution, ``sim.params.models_stepped``): each service works the
     citizens' caseloads, so three services cost about three single-service runs (0.13 s against
     0.04 s for 26 weeks at the default sizes), and each counterfactual run as much again.
     """
     from experiments.design import points
-    from sim.model import models_stepped
-    from sim.params import SIZES, defaults
+    from sim.params import SIZES, defaults, models_stepped
 
     every = defaults()
     if exp.sampler:  # the sample's mean sizes, without drawing it (SALib is an extra)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.arrays import BoolArray, ByteArray, FloatArray, IntArray
-from sim.kernels import Grouping
+from sim.kernels import Grouping, weigh_rows
 
 if TYPE_CHECKING:
     from sim.services import Service
@@ -232,7 +232,7 @@ class Citizens:
         """
         model, measure = self.model, self.model.measure
         count = len(self.trust)
-        self.wellbeing = 1 - self.needs @ model.values
+        self.wellbeing = 1 - weigh_rows(self.needs, model.values)
         threshold = model.params.outcome_threshold
         noise = rng.normal(0, 1, count) * model.params.outcome_noise
         if measure.reported:  # citizens say how life is going, by what matters to them now
@@ -241,7 +241,7 @@ class Citizens:
             self.responded = (rng.random(count) < answers) & self.open
         else:  # the indicator keeps the weights it was designed with, whatever matters now
             self.responded = self.open.copy()  # records are kept for the caseload alone
-            scored = 1 - self.needs @ measure.weights
+            scored = 1 - weigh_rows(self.needs, measure.weights)
             self.indicator = (measure.alignment * scored + measure.focus * self.milestones) / (
                 measure.alignment + measure.focus
             )

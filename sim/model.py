@@ -16,7 +16,6 @@ case: its model attributes (``workers``, ``managers``, ``levers``, ...) are its 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
@@ -31,7 +30,7 @@ from sim.citizens import VALUES_AFTER, VALUES_BEFORE, Citizens
 from sim.learner import LearnerChoices
 from sim.managers import Teams
 from sim.measures import Measure
-from sim.params import DEFAULT_STEPS, DEFAULTS, PARAMS, ModelParams
+from sim.params import DEFAULT_STEPS, DEFAULTS, PARAMS, ModelParams, counterfactual_runs
 from sim.regimes import PRESETS, Levers, Regime
 from sim.services import Commissioner, Service, open_cases, route_referrals, scopes
 from sim.tendering import Tendering
@@ -67,24 +66,6 @@ class Streams:
 
 
 _SEED_OBJECTS = (np.random.SeedSequence, np.random.Generator, np.random.BitGenerator)
-
-
-def models_stepped(params: ModelParams | Mapping[str, Any]) -> int:
-    """How many models one run steps each week: itself and its counterfactual runs.
-
-    Under payment by results a run carries one counterfactual run per service for attribution
-    (the same citizens and luck with that service's help removed), each a whole model stepped
-    beside it; without payment by results there is nothing to attribute and no counterfactual.
-
-    Args:
-        params: The run's parameters, checked (``ModelParams``) or by name, defaults for those
-            not given (read as given: a sweep's estimate may pass a sample's mean sizes).
-    """
-    if isinstance(params, ModelParams):
-        params = params.as_dict()
-    n_services = params.get("n_services", DEFAULTS.n_services)
-    paid = params.get("payment_by_results", DEFAULTS.payment_by_results) > 0
-    return 1 + (round(n_services) if paid else 0)
 
 
 def _seed_sequence(rng: Any) -> np.random.SeedSequence:
@@ -196,7 +177,7 @@ class AccountabilityModel(mesa.Model):
         self.rereferrals = 0
         self.shadows: list[AccountabilityModel] = []
         if not self.counterfactual:
-            self.shadows = [self._without(index) for index in range(models_stepped(chosen) - 1)]
+            self.shadows = [self._without(index) for index in range(counterfactual_runs(chosen))]
 
     def _without(self, index: int) -> AccountabilityModel:
         """The same run (same citizens, same luck) with one service's help removed."""

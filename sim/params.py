@@ -395,6 +395,17 @@ WORKER_ROW_BYTES = 400
 # RSS 0.8 GB with one service of 1,000,000 citizens, 1.1 GB with three; each counterfactual run
 # for payment by results is one model more: docs/performance.md, "City scale").
 ROWS_MEMORY_BYTES = 2 * 1024**3
+# What the models of one run may take: with ROWS_MEMORY_BYTES, room on an 8 GB laptop. The
+# estimate (model_memory_bytes) uses bytes measured at 1,000,000 citizens on 2026-12-06
+# (docs/performance.md, "City scale"), peak RSS above the interpreter's with its libraries: per
+# citizen with one service (the person, a Mesa agent, the caseload, the week's temporaries), per
+# citizen on each further service's caseload, and per worker post with its share of a manager.
+# It counts every model's weekly temporaries though the models step one after another, so it
+# overstates a run with counterfactual runs (by about a fifth with three paid services).
+MODEL_MEMORY_BYTES = 4 * 1024**3
+CITIZEN_BYTES = 640
+CASELOAD_BYTES = 120
+WORKER_BYTES = 800
 # Two years of weeks: long enough for targets to ratchet and workers to learn what pays.
 DEFAULT_STEPS = 104
 # 1.4 GB of weekly rows, about 25 minutes at the default sizes; a million weeks is 19,000 years.
@@ -418,6 +429,36 @@ def unknown_name_message(name: str) -> str:
     close = difflib.get_close_matches(name, PARAMS, n=3)
     hint = f"did you mean {' or '.join(map(repr, close))}? " if close else ""
     return f"unknown parameter {name!r}: {hint}run 'python -m sim params' for the list"
+
+
+def counterfactual_runs(params: ModelParams | Mapping[str, Any]) -> int:
+    """Counterfactual runs a run steps beside itself: one per service under payment by results.
+
+    Each is the same run with one service's help removed, so that the outcomes a paid service
+    caused can be counted (attribution); a run without payment by results needs none.
+
+    Args:
+        params: The run's parameters, checked (``ModelParams``) or by name, defaults for those
+            not given (read as given: a sweep's estimate may pass a sample's mean sizes).
+    """
+    if isinstance(params, ModelParams):
+        params = params.as_dict()
+    n_services = params.get("n_services", DEFAULTS.n_services)
+    paid = params.get("payment_by_results", DEFAULTS.payment_by_results) > 0
+    return round(n_services) if paid else 0
+
+
+def models_stepped(params: ModelParams | Mapping[str, Any]) -> int:
+    """Whole models one run builds and steps: the run itself and its counterfactual runs."""
+    return 1 + counterfactual_runs(params)
+
+
+def model_memory_bytes(params: ModelParams) -> int:
+    """Estimated peak memory of the models one run steps (not counting its rows), in bytes."""
+    services = params.n_services
+    person = CITIZEN_BYTES + (services - 1) * CASELOAD_BYTES
+    one_model = params.n_citizens * person + services * params.n_workers * WORKER_BYTES
+    return models_stepped(params) * one_model
 
 
 def check_run(
@@ -447,6 +488,17 @@ def check_run(
                 f"{name}={week} is after the last week of a {steps}-week run: "
                 f"use 1 to {steps}, or 0 for never"
             )
+    needed = model_memory_bytes(params)
+    if needed > MODEL_MEMORY_BYTES:
+        models = models_stepped(params)
+        raise ParamError(
+            f"n_citizens={params.n_citizens:,} with n_services={params.n_services} and "
+            f"payment_by_results={params.payment_by_results:g} ({models} "
+            f"{'models' if models > 1 else 'model'}: the run and one counterfactual run per "
+            f"paid service) need about {needed / 1024**3:.1f} GiB: at most "
+            f"{MODEL_MEMORY_BYTES / 1024**3:.0f} GiB; use fewer citizens or services, or "
+            "payment_by_results=0"
+        )
     if worker_rows:
         rows = steps // params.review_period * params.n_workers * params.n_services
         fit = ROWS_MEMORY_BYTES // WORKER_ROW_BYTES

@@ -18,12 +18,16 @@ from sim.files import atomic_write, check_writable
 from sim.model import AccountabilityModel
 from sim.params import (
     MAX_STEPS,
+    MODEL_MEMORY_BYTES,
     PARAMS,
     ROWS_MEMORY_BYTES,
     WEEK_ROW_BYTES,
     WORKER_ROW_BYTES,
+    ModelParams,
     ParamError,
     check_run,
+    model_memory_bytes,
+    models_stepped,
     unknown_name_message,
     validate,
 )
@@ -121,6 +125,47 @@ def test_a_city_is_allowed_and_one_citizen_more_is_one_line_and_exit_2(capsys):
     assert city["n_citizens"] == 1_000_000
     line = refused(capsys, "run", "--steps", "1", "--set", "n_citizens=1000001")
     assert "n_citizens=1000001 is out of range: use a whole number from 1 to 1000000" in line
+
+
+CITY = ("n_citizens=1000000", "n_workers=50000", "n_managers=5000")
+
+
+def _city(*assignments: str) -> list[str]:
+    return [arg for text in (*CITY, *assignments) for arg in ("--set", text)]
+
+
+def test_a_city_whose_models_cannot_fit_in_memory_is_one_line_and_exit_2(capsys, tmp_path):
+    """Four paid services: the run and four counterfactual runs, five cities' worth of models."""
+    out = tmp_path / "run.csv"
+    args = _city("n_services=4", "payment_by_results=0.5")
+    line = refused(capsys, "run", "--steps", "1", *args, "--out", str(out))
+    assert "n_citizens=1,000,000 with n_services=4 and payment_by_results=0.5 (5 models" in line
+    assert f"at most {MODEL_MEMORY_BYTES / 1024**3:.0f} GiB" in line
+    assert "payment_by_results=0" in line  # what to change
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("assignments", "models"),
+    [((), 1), (("n_services=4",), 1), (("n_services=3", "payment_by_results=0.5"), 4)],
+)
+def test_the_benchmarked_cities_fit_in_the_memory_bound(assignments, models):
+    """One service, four unpaid, three paid by results (python -m benchmarks.city) all fit."""
+    params = ModelParams.from_values(dict(text.split("=") for text in (*CITY, *assignments)))
+    check_run(params, 104)
+    assert models_stepped(params) == models
+    assert model_memory_bytes(params) <= MODEL_MEMORY_BYTES
+
+
+@pytest.mark.parametrize("by_results", [0.0, 0.3])
+@pytest.mark.parametrize("services", [1, 3])
+def test_the_models_a_run_steps_are_the_ones_its_memory_is_estimated_for(services, by_results):
+    """The run and its counterfactual runs, as the model builds them (a small one, cheaply)."""
+    run = AccountabilityModel(
+        rng=0, n_services=services, payment_by_results=by_results, n_citizens=40, n_workers=4
+    )
+    assert 1 + len(run.shadows) == models_stepped(run.params)
+    assert all(not shadow.shadows for shadow in run.shadows)
 
 
 def test_worker_rows_that_cannot_fit_in_memory_are_refused(capsys, tmp_path):

@@ -380,7 +380,8 @@ def test_bad_arms_give_one_line_and_exit_2(tmp_path, capsys, text, words):
 
 
 def test_a_runs_time_estimate_counts_its_services_and_counterfactual_models():
-    from sim.model import AccountabilityModel, models_stepped
+    from sim.model import AccountabilityModel
+    from sim.params import models_stepped
 
     assert models_stepped({}) == 1
     assert models_stepped({"n_services": 3}) == 1  # nothing paid on results: no attribution

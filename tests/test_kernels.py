@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy.optimize import minimize
 
-from sim.kernels import Blocks, Grouping, rank_within, waterfill
+from sim.kernels import Blocks, Grouping, rank_within, waterfill, weigh_rows
 
 
 def _objective(e, r, c):
@@ -94,3 +94,21 @@ def test_blocks_compute_per_group_what_a_loop_over_the_groups_computes(groups, s
         first, second = loop_rng.random(len(members)), loop_rng.random(len(members))
         assert np.array_equal(ties[np.isin(blocks.order, members)], first)
         assert np.array_equal(luck[np.isin(blocks.order, members)], second)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 9), st.integers(0, 3 * 8_192 + 3), st.integers(0, 2**32 - 1))
+def test_weighing_rows_a_block_at_a_time_gives_the_whole_product_to_the_bit(columns, rows, seed):
+    """Blocks of rows (a lone last row too) give what one BLAS call on the whole matrix gives."""
+    rng = np.random.default_rng(seed)
+    matrix = rng.random((rows, columns)) * rng.choice([1e-3, 1.0, 1e3], (rows, columns))
+    weights = rng.random(columns)
+    np.testing.assert_array_equal(weigh_rows(matrix, weights), matrix @ weights)
+
+
+@pytest.mark.parametrize("rows", [2 * 2_048 + 1, 1_000_000])
+def test_weighing_a_citys_needs_by_blocks_gives_the_whole_product_to_the_bit(rows):
+    """Four life domains: a lone last row, and a city's million rows (BLAS threaded, whole)."""
+    rng = np.random.default_rng(rows)
+    needs, values = rng.random((rows, 4)), np.array([0.4, 0.3, 0.2, 0.1])
+    np.testing.assert_array_equal(weigh_rows(needs, values), needs @ values)
