@@ -375,17 +375,23 @@ TENDER_ROUNDS = 4
 POOR_ALIGNMENT = 0.3
 
 
-def _tender_rounds(mutant=None, **params):
-    """Every contract round's record, over SEEDS, of TENDER_ROUNDS one-year contracts."""
-    records = []
+def _tendered_models(rounds, seeds, mutant=None, **params):
+    """Each seed's run of the small services after ``rounds`` one-year contracts."""
+    models = []
     with mutants.applied(mutant):
-        for seed in SEEDS:
+        for seed in seeds:
             model = AccountabilityModel(rng=seed, **{**TENDERED, **params})
             model.shadows = []  # attribution is not read here: nothing else changes (test above)
-            for _ in range(52 * TENDER_ROUNDS):
+            for _ in range(52 * rounds):
                 model.step()
-            records += model.tendering.rounds
-    return records
+            models.append(model)
+    return models
+
+
+def _tender_rounds(mutant=None, **params):
+    """Every contract round's record, over SEEDS, of TENDER_ROUNDS one-year contracts."""
+    models = _tendered_models(TENDER_ROUNDS, SEEDS, mutant, **params)
+    return [record for model in models for record in model.tendering.rounds]
 
 
 def pattern_selection_on_reported_figures_replaces_the_most_honest_provider(mutant=None):
@@ -414,15 +420,10 @@ WELL_ALIGNED = 0.9
 
 def _gaming_providers_after_the_rounds(mutant=None, **params):
     """Share of providers gaming in the last of SELECTION_ROUNDS contracts, one value a seed."""
-    shares = []
-    with mutants.applied(mutant):
-        for seed in SELECTION_SEEDS:
-            model = AccountabilityModel(rng=seed, **{**TENDERED, "regime": "none", **params})
-            model.shadows = []
-            for _ in range(52 * SELECTION_ROUNDS):
-                model.step()
-            shares.append(model.tendering.gaming_share)
-    return np.array(shares)
+    models = _tendered_models(
+        SELECTION_ROUNDS, SELECTION_SEEDS, mutant, **({"regime": "none"} | params)
+    )
+    return np.array([model.tendering.gaming_share for model in models])
 
 
 def pattern_selection_on_reported_figures_raises_gaming_only_where_the_measure_is_poor(
