@@ -2,9 +2,10 @@
 
 First under targets, then under learning, with the same citizens and the same luck (one seed).
 Each week the learner splits their own time, chooses whom to see first and how many outcomes to
-record that did not happen; the model (sim.learner) does the rest. A shadow model with the same
-seed leaves the post to a simulated colleague, so the end screen can say what the learner's
-choices did to their own citizens. Every week played is logged anonymously (a random session id,
+record that did not happen; the model (sim.learner) does the rest. A run of the model with the
+same seed and no learner (played once per server, shared by every game) leaves the post to a
+simulated colleague, so the end screen can say what the learner's choices did to their own
+citizens. Every week played is logged anonymously (a random session id,
 no personal data) in a local SQLite file that the trainer's room page reads.
 """
 
