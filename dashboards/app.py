@@ -10,6 +10,7 @@ the UI thread; the twin's lock and generation keep them apart (see dashboards.tw
 
 from __future__ import annotations
 
+import gc
 import time
 from html import escape
 from pathlib import Path
@@ -458,3 +459,9 @@ routes = [
     solara.Route("sessions", component=sessions.Status),
 ]
 sessions.setup()
+# What the server has imported by now (Solara, pandas, matplotlib, the model: about 190,000
+# objects) lives as long as the server does. Frozen, the garbage collector no longer walks it on
+# each full collection: such a collection, which stops every session at once, took 0.5 s with
+# thirty learners at /play, and one came in the middle of a round of presses (2026-12-06 in
+# docs/performance.md). Objects made later, the sessions' included, are collected as before.
+gc.freeze()

@@ -2,9 +2,10 @@
 
 First under targets, then under learning, with the same citizens and the same luck (one seed).
 Each week the learner splits their own time, chooses whom to see first and how many outcomes to
-record that did not happen; the model (sim.learner) does the rest. A shadow model with the same
-seed leaves the post to a simulated colleague, so the end screen can say what the learner's
-choices did to their own citizens. Every week played is logged anonymously (a random session id,
+record that did not happen; the model (sim.learner) does the rest. A run of the model with the
+same seed and no learner (played once per server, shared by every game) leaves the post to a
+simulated colleague, so the end screen can say what the learner's choices did to their own
+citizens. Every week played is logged anonymously (a random session id,
 no personal data) in a local SQLite file that the trainer's room page reads.
 """
 
@@ -174,8 +175,49 @@ def read_weeks(path: Path | None = None) -> pd.DataFrame:
     return frame
 
 
+# The post left to a simulated colleague does not depend on the learner: same seed, parameters
+# and regime, same weeks. Each such run is played once per server and shared by every game that
+# needs it, so a learner's week steps one model, not two (thirty learners on one seed pressed
+# together and queued behind each other's second model).
+_colleagues: dict[tuple, tuple[float, ...]] = {}
+_colleagues_lock = threading.Lock()
+COLLEAGUE_RUNS_KEPT = 32  # distinct (seed, regime, parameters) a server keeps; then it starts anew
+
+
+def colleague_wellbeing(seed: int, regime: str, params: dict) -> tuple[float, ...]:
+    """Mean wellbeing of ``POST``'s citizens each week with a simulated colleague in the post.
+
+    Args:
+        seed: The game's seed.
+        regime: Regime in force (a key of sim.regimes.PRESETS).
+        params: The game's other model parameters.
+
+    Returns:
+        One value per week under ``regime``, weeks 1 to ``WEEKS_PER_REGIME``.
+    """
+    try:
+        key = (seed, regime, tuple(sorted(params.items())))
+        hash(key)
+    except TypeError:  # parameters that cannot be a key (a list): played for this game alone
+        key = None
+    with _colleagues_lock:
+        if key is not None and key in _colleagues:
+            return _colleagues[key]
+        shadow = AccountabilityModel(rng=seed, regime=regime, **params)
+        mine = shadow.citizens.worker == POST
+        weeks = []
+        for _ in range(WEEKS_PER_REGIME):
+            shadow.step()
+            weeks.append(float(shadow.citizens.wellbeing[mine].mean()))
+        if key is not None:
+            if len(_colleagues) >= COLLEAGUE_RUNS_KEPT:
+                _colleagues.clear()
+            _colleagues[key] = tuple(weeks)
+        return tuple(weeks)
+
+
 class PlayGame:
-    """One learner's game: a model where they hold ``POST`` and a shadow where a colleague does.
+    """One learner's game: a model where they hold ``POST``; a colleague's run beside it.
 
     Args:
         seed: Seed of every model: the same citizens and luck under both regimes.
@@ -197,7 +239,7 @@ class PlayGame:
     def _begin(self, regime: str) -> None:
         self.regime = regime
         self.model = AccountabilityModel(rng=self.seed, regime=regime, **self.params)
-        self.shadow = AccountabilityModel(rng=self.seed, regime=regime, **self.params)
+        self.colleague = colleague_wellbeing(self.seed, regime, self.params)
         self.mine = self.model.citizens.worker == POST
         wellbeing = self.model.citizens.wellbeing
         self.start[regime] = (
@@ -228,7 +270,24 @@ class PlayGame:
         see_first: str,
         false_records: int,
     ) -> PlayedWeek:
-        """Play one week with the learner's choices; the split is in percent of their own time.
+        """Play one week with the learner's choices and log it (``play``, then ``log``).
+
+        Raises:
+            LearnerError: A choice that cannot be played (the game is left as it was).
+        """
+        row = self.play(help_pct, indicator_pct, reflection_pct, see_first, false_records)
+        self.log(row)
+        return row
+
+    def play(
+        self,
+        help_pct: int,
+        indicator_pct: int,
+        reflection_pct: int,
+        see_first: str,
+        false_records: int,
+    ) -> PlayedWeek:
+        """Play one week with the learner's choices, not yet logged; the split is in percent.
 
         Raises:
             LearnerError: A choice that cannot be played (the game is left as it was).
@@ -247,7 +306,6 @@ class PlayGame:
         citizens, workers = self.model.citizens, self.model.workers
         self.model.learner = choices
         self.model.step()
-        self.shadow.step()
         # The records the learner could write: citizens on the caseload without a true outcome.
         open_cases = int((self.mine & ~(citizens.said_yes & citizens.responded)).sum())
         invented = int((citizens.false_record & self.mine).sum())
@@ -268,7 +326,7 @@ class PlayGame:
             found_out=min(false_records, open_cases) - invented,
             seen=int((citizens.contacts[0] & self.mine).sum()),
             wellbeing=float(citizens.wellbeing[self.mine].mean()),
-            colleague_wellbeing=float(self.shadow.citizens.wellbeing[self.mine].mean()),
+            colleague_wellbeing=self.colleague[self.week - 1],
             others_wellbeing=float(citizens.wellbeing[~self.mine].mean()),
             colleagues_help=float(colleagues[0]),
             colleagues_indicator=float(colleagues[1]),
@@ -276,14 +334,17 @@ class PlayGame:
             colleagues_invented=float((citizens.false_record & ~self.mine).sum() / others.sum()),
         )
         self.played.append(row)
+        if self.week == WEEKS_PER_REGIME and not self.done:
+            self._begin(COMPARED[COMPARED.index(self.regime) + 1])
+        return row
+
+    def log(self, row: PlayedWeek) -> None:
+        """Write a played week to the room's log; ``log_problem`` says why if it could not be."""
         try:
             log_week(row, self.db)
             self.log_problem = ""
         except (sqlite3.Error, OSError) as e:  # the week is played; only the room misses it
             self.log_problem = f"This week was played but not logged for the room: {e}"
-        if self.week == WEEKS_PER_REGIME and not self.done:
-            self._begin(COMPARED[COMPARED.index(self.regime) + 1])
-        return row
 
     def frame(self) -> pd.DataFrame:
         """The weeks played so far, one row each."""
@@ -400,23 +461,29 @@ def PlayWorker():
     see_first = solara.use_reactive(SEE_FIRST["neediest"])
     false_records = solara.use_reactive(0)
     problem = solara.use_reactive("")
+    log_problem = solara.use_reactive("")
     _ = tick.value
 
     def work():
         whom = next(key for key, words in SEE_FIRST.items() if words == see_first.value)
         try:
-            game.work(
+            row = game.play(
                 help_pct.value, indicator_pct.value, reflection_pct.value, whom, false_records.value
             )
         except LearnerError as e:
             problem.value = f"Not played, nothing changed: {e}"
             return
         problem.value = ""
-        tick.value += 1
+        tick.value += 1  # renders the week and sends it to the learner
+        # The log after the answer has gone: thirty learners pressing together wait for each
+        # other's turn at the log file, and that wait once came before their week was shown.
+        game.log(row)
+        log_problem.value = game.log_problem
 
     def again():
         games.value += 1
         problem.value = ""
+        log_problem.value = ""
 
     solara.HTML(tag="div", unsafe_innerHTML=INTRO, style=ANSWER)
     if game.done:
@@ -441,7 +508,7 @@ def PlayWorker():
         f"Outcomes to record that did not happen (caseload {game.caseload})", value=false_records
     )
     solara.Button("Work this week", on_click=work, color="primary")
-    for line in (problem.value, game.log_problem):
+    for line in (problem.value, log_problem.value):
         if line:
             solara.Warning(line, dense=True)
     if game.played:

@@ -83,6 +83,26 @@ def test_helping_the_neediest_first_raises_their_wellbeing_against_chasing_the_i
     assert np.allclose(helped.others_wellbeing, chased.others_wellbeing, atol=0.01)
 
 
+@pytest.mark.parametrize("params", [{}, {"n_workers": 6}])
+def test_the_colleague_in_the_post_is_a_run_of_the_model_with_no_learner(params, tmp_path):
+    # One run per seed, regime and parameters serves every game: it must be the run each game
+    # would have played beside its own, whatever the learner chose and whoever played first.
+    log = tmp_path / "log.sqlite"
+    PlayGame(seed=6, db=log, **params)  # the shared runs exist before this game plays
+    game = PlayGame(seed=6, db=log, **params)
+    _play(game, (10, 80, 10, "nearest", 5))
+    weeks = game.frame()
+    for regime in COMPARED:
+        alone = AccountabilityModel(rng=6, regime=regime, **params)
+        mine = alone.citizens.worker == POST
+        expected = []
+        for _ in range(WEEKS_PER_REGIME):
+            alone.step()
+            expected.append(float(alone.citizens.wellbeing[mine].mean()))
+        assert weeks[weeks.regime == regime].colleague_wellbeing.tolist() == expected, regime
+    assert not np.array_equal(weeks.wellbeing, weeks.colleague_wellbeing)
+
+
 def test_the_log_holds_one_row_per_week_per_session_and_nothing_personal(tmp_path, monkeypatch):
     log = tmp_path / "room" / "play.sqlite"
     monkeypatch.setenv(play.DB_ENV, str(log))
