@@ -34,6 +34,12 @@ WRONG_CODE = (
 TABLE_STYLE = "<style>.room td, .room th {padding: 0.2em 0.8em; text-align: right}</style>"
 
 
+def _signed(difference: float) -> str:
+    """A difference to three places with its sign; one that rounds to nothing reads +0.000."""
+    # Rounded first: -0.0004 would otherwise read "-0.000", a loss the room did not see.
+    return f"{round(difference, 3) + 0.0:+.3f}"
+
+
 def room_summary(weeks: pd.DataFrame) -> pd.DataFrame:
     """One column per regime, one row per figure in plain words (empty before anyone played).
 
@@ -58,8 +64,8 @@ def room_summary(weeks: pd.DataFrame) -> pd.DataFrame:
             "time on what the indicator counts": f"{played.indicator_share.mean():.0%}",
             "time reflecting": f"{played.reflection_share.mean():.0%}",
             "weeks seeing the neediest first": f"{(played.see_first == 'neediest').mean():.0%}",
-            "citizens' wellbeing, you minus a simulated colleague": (
-                f"{(latest.wellbeing - latest.colleague_wellbeing).mean():+.3f}"
+            "citizens' wellbeing, you minus a simulated colleague": _signed(
+                (latest.wellbeing - latest.colleague_wellbeing).mean()
             ),
             "learners whose citizens did better than with a colleague": int(
                 (latest.wellbeing > latest.colleague_wellbeing).sum()

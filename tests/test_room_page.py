@@ -40,6 +40,14 @@ def test_the_summary_counts_learners_invented_outcomes_and_time_per_regime(tmp_p
     assert targets["weeks seeing the neediest first"] == "33%"
 
 
+@pytest.mark.parametrize(
+    ("difference", "shown"),
+    [(-0.0004, "+0.000"), (0.0, "+0.000"), (-0.0006, "-0.001"), (0.0123, "+0.012")],
+)
+def test_a_difference_that_rounds_to_nothing_reads_plus_zero(difference, shown):
+    assert room._signed(difference) == shown
+
+
 def test_an_empty_room_has_no_columns(tmp_path):
     assert room_summary(read_weeks(tmp_path / "none.sqlite")).empty
 
