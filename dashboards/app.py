@@ -60,6 +60,9 @@ UNDO_DEPTH = 20  # changes a session can undo, one at a time
 REPLACE_TAB = 3  # position of "Give up and Replace": its runs wait until it is opened
 ODD_TAB = 6  # position of the ODD: its formulas are drawn the first time it is opened
 SYSTEM_TAB = 7  # position of "Whole system": its run waits until it is opened
+# The garbage collector's thresholds for the server (young allocations, then collections of the
+# generation below): Python's defaults are (700, 10, 10). Why these: at the end of this file.
+COLLECTION_THRESHOLDS = (10_000, 10, 100)
 STYLE = {"font-size": "1.05em", "line-height": "1.5", "max-width": "60em", "padding": "1em"}
 BOLD = {"font-weight": "bold", "display": "block", "margin": "0.8em 0 0.3em"}
 
@@ -465,3 +468,9 @@ sessions.setup()
 # thirty learners at /play, and one came in the middle of a round of presses (2026-12-06 in
 # docs/performance.md). Objects made later, the sessions' included, are collected as before.
 gc.freeze()
+# Full collections stop every session at once, and with thirty learners at /play one still came
+# in a round of presses (0.06-0.5 s each). Young collections 14 times rarer (Python's default is
+# 700 allocations) let most of a week's objects die before they are looked at, so fewer reach the
+# oldest generation; and a full collection waits for 100 of the middle one's, not 10. Memory is
+# still given back after sessions close: dashboards.sessions collects everything then.
+gc.set_threshold(*COLLECTION_THRESHOLDS)
