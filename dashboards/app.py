@@ -466,7 +466,8 @@ sessions.setup()
 # objects) lives as long as the server does. Frozen, the garbage collector no longer walks it on
 # each full collection: such a collection, which stops every session at once, took 0.5 s with
 # thirty learners at /play, and one came in the middle of a round of presses (2026-12-06 in
-# docs/performance.md). Objects made later, the sessions' included, are collected as before.
+# docs/performance.md). Objects made later, the sessions' included, are collected at the
+# thresholds below.
 gc.freeze()
 # Full collections stop every session at once, and with thirty learners at /play one still came
 # in a round of presses (0.06-0.5 s each). Young collections 14 times rarer (Python's default is
