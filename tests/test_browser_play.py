@@ -2,7 +2,9 @@
 the same game alone at /play, as a room of learners opens it on a projector-sized screen."""
 
 import os
+import time
 
+import pandas as pd
 import pytest
 
 from dashboards import play
@@ -26,6 +28,22 @@ def log(tmp_path_factory):
         del os.environ[play.DB_ENV]
     else:
         os.environ[play.DB_ENV] = before
+
+
+def _logged(log, rows: int, before: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The weeks logged since ``before``, once there are ``rows`` of them (or the page's wait ends).
+
+    A week is logged just after its answer is sent (dashboards.play), so the page can show the
+    answer a moment before the log holds it.
+    """
+    deadline = time.monotonic() + PAGE_WAIT_MS / 1000
+    while True:
+        weeks = play.read_weeks(log)
+        if before is not None:
+            weeks = weeks[~weeks.session.isin(before.session)]
+        if len(weeks) >= rows or time.monotonic() > deadline:
+            return weeks
+        time.sleep(0.05)
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +96,7 @@ def test_play_a_few_weeks_then_reach_the_end_screen(page, log):
     page.get_by_text("Your path and what it did to your citizens").wait_for()
     assert page.get_by_text("Under targets").first.is_visible()
     assert page.get_by_text("Under learning").first.is_visible()
-    weeks = play.read_weeks(log)
+    weeks = _logged(log, 2 * play.WEEKS_PER_REGIME)
     assert len(weeks) == 2 * play.WEEKS_PER_REGIME and weeks.session.nunique() == 1
     assert (weeks.false_records == 3).all()
 
@@ -110,8 +128,7 @@ def test_the_play_page_holds_the_game_alone_and_logs_each_week(served, log):
     page.get_by_text("Week 1 under targets: you saw").wait_for()
     _heading(page, 2, "targets")
     assert page.evaluate(OVERFLOW) <= 0  # the line about the week just played fits too
-    weeks = play.read_weeks(log)
-    new = weeks[~weeks.session.isin(before.session)]
+    new = _logged(log, 1, before)
     assert len(new) == 1
     row = new.iloc[0]
     assert (row.regime, row.week, row.false_records) == ("outcomes", 1, 2)
@@ -124,8 +141,7 @@ def test_the_play_page_holds_the_game_alone_and_logs_each_week(served, log):
     page.get_by_text("Your path and what it did to your citizens").wait_for()
     page.locator("img").first.wait_for()
     assert page.evaluate(OVERFLOW) <= 0  # the end screen's chart shrinks to the window
-    weeks = play.read_weeks(log)
-    mine = weeks[~weeks.session.isin(before.session)]
+    mine = _logged(log, 2 * play.WEEKS_PER_REGIME, before)
     assert len(mine) == 2 * play.WEEKS_PER_REGIME and mine.session.nunique() == 1
     assert (
         list(mine.sort_values(["regime", "week"]).groupby("regime").week.max())
